@@ -1,0 +1,62 @@
+// vl_mm_adapter_infer: picks the fused kernel for the device and dtype, else the composite path
+// with autograd off. Both give the numbers of vl_mm_adapter in eval mode.
+#include "adapters.h"
+#include "infer_kernel.h"
+#include "vladapt.h"
+
+using namespace vl;
+
+namespace {
+
+bool kernel_dtype(ScalarType t) { return t == ScalarType::Float || t == ScalarType::Double; }
+
+}  // namespace
+
+extern "C" void vl_mm_adapter_infer(vl_tensor out, vl_tensor x_, vl_tensor route_, vl_tensor A_w_,
+                                    vl_tensor A_b_, vl_tensor B_w_, vl_tensor B_b_, vl_tensor D_w_,
+                                    vl_tensor D_b_, int64_t groups, double scale) {
+  VL_OP("vl_mm_adapter_infer", {
+    NoGradGuard no_grad;
+    Tensor x = contiguous(borrow(x_, "x")), route = contiguous(borrow(route_, "route"));
+    Tensor A_w = contiguous(borrow(A_w_, "A_w")), A_b = contiguous(borrow(A_b_, "A_b"));
+    Tensor B_w = contiguous(borrow(B_w_, "B_w")), B_b = contiguous(borrow(B_b_, "B_b"));
+    Tensor D_w = contiguous(borrow(D_w_, "D_w")), D_b = contiguous(borrow(D_b_, "D_b"));
+    const int64_t r = A_w.size(0), k = r / groups;
+    const bool fused = kernel_dtype(x.scalar_type()) && k <= 64 && (x.is_cpu() || x.is_cuda());
+#ifndef VLADAPT_WITH_CUDA
+    const bool have_kernel = fused && x.is_cpu();
+#else
+    const bool have_kernel = fused;
+#endif
+    if (!have_kernel) {
+      Tensor ws = scale != 1.0 ? mul(route, scalar_like(route, scale)) : route;
+      give(out, mm_apply(x, ws, A_w, A_b, B_w, B_b, D_w, D_b, groups, 0.0, false), "out");
+      return;
+    }
+    Tensor y = torch::stable::empty_like(x);                               // (B, T, d)
+    InferArgs a{x.data_ptr(), y.data_ptr(), route.data_ptr(), A_w.data_ptr(), A_b.data_ptr(),
+                B_w.data_ptr(), B_b.data_ptr(), D_w.data_ptr(), D_b.data_ptr(),
+                x.size(0), x.size(1), x.size(2), r, groups, scale};
+    const bool f64 = x.scalar_type() == ScalarType::Double;
+    if (x.is_cpu()) {
+      f64 ? mm_adapter_infer_cpu_f64(a) : mm_adapter_infer_cpu_f32(a);
+    } else {
+#ifdef VLADAPT_WITH_CUDA
+      void* stream = nullptr;
+      if (aoti_torch_get_current_cuda_stream(x.get_device_index(), &stream) != TORCH_SUCCESS) {
+        throw std::runtime_error("cannot get the current CUDA stream");
+      }
+      f64 ? mm_adapter_infer_cuda_f64(a, stream) : mm_adapter_infer_cuda_f32(a, stream);
+#endif
+    }
+    give(out, y, "out");
+  })
+}
+
+extern "C" int vl_has_cuda_kernels(void) {
+#ifdef VLADAPT_WITH_CUDA
+  return 1;
+#else
+  return 0;
+#endif
+}

@@ -1,0 +1,35 @@
+// The fused no-grad MM-Adapter forward: one pass per row, nothing materialised but the r hidden
+// values. Per row n of sample b (w = scale * route[b]):
+//   h = A x_n + A_b                                           (r)
+//   y_n[j] = x_n[j] + w0 (B_b[j] + B[j,:] h_G) + w1 (D_b[j] + D[j,:] h_G),  G = j / (d/groups)
+// where h_G = h[G*k, (G+1)*k) and k = r / groups. Raw pointers, all contiguous.
+#pragma once
+
+#include <cstdint>
+
+namespace vl {
+
+struct InferArgs {
+  const void* x;      // (B, T, d)
+  void* y;            // (B, T, d)
+  const void* route;  // (B, 2), unscaled softmax output
+  const void* A_w;    // (r, d)
+  const void* A_b;    // (r)
+  const void* B_w;    // (d, k)
+  const void* B_b;    // (d)
+  const void* D_w;    // (d, k)
+  const void* D_b;    // (d)
+  int64_t batch, tokens, d, r, groups;
+  double scale;
+};
+
+void mm_adapter_infer_cpu_f32(const InferArgs& a);
+void mm_adapter_infer_cpu_f64(const InferArgs& a);
+
+#ifdef VLADAPT_WITH_CUDA
+// Launch on `stream` (a cudaStream_t); throw std::runtime_error on a launch error.
+void mm_adapter_infer_cuda_f32(const InferArgs& a, void* stream);
+void mm_adapter_infer_cuda_f64(const InferArgs& a, void* stream);
+#endif
+
+}  // namespace vl

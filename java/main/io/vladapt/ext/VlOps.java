@@ -1,0 +1,64 @@
+package io.vladapt.ext;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JavaCPP binding of native/vladapt.h, one method per C function, names unchanged so that Java maps
+ * one-to-one to cpp/. Tensors cross as {@code at::Tensor*}: pass an {@code org.bytedeco.pytorch.Tensor}
+ * (or null for an optional input). Results are written into caller-allocated {@code new Tensor()}
+ * objects, so Java owns them. Call through the checked facades (io.vladapt.mma, io.vladapt.vpg), not
+ * directly: these do no validation.
+ *
+ * <p>Not inheriting the pytorch preset is deliberate: the preset's properties would need libtorch's
+ * full header tree, while this extension only sees the stable C ABI (see CMakeLists.txt).
+ */
+@Platform(include = "vladapt.h", link = "vladapt")
+public final class VlOps {
+    static {
+        // libtorch_cpu/libc10 first: libvladapt.so needs them and finds them by soname once loaded.
+        Loader.load(org.bytedeco.pytorch.global.torch.class);
+        Loader.load();
+    }
+
+    private VlOps() {}
+
+    /** Loads the natives (idempotent); the first call takes a second or two. */
+    public static void load() {}
+
+    public static native void vl_rep_adapter(@Cast("vl_tensor") Pointer out, @Cast("vl_tensor") Pointer x,
+            @Cast("vl_tensor") Pointer A_w, @Cast("vl_tensor") Pointer A_b,
+            @Cast("vl_tensor") Pointer U_w, @Cast("vl_tensor") Pointer U_b,
+            @Cast("int64_t") long groups, double scale, double dropout, int training);
+
+    public static native void vl_mm_router(@Cast("vl_tensor") Pointer out, @Cast("vl_tensor") Pointer z,
+            @Cast("vl_tensor") Pointer R_w, @Cast("vl_tensor") Pointer R_b, double temperature);
+
+    public static native void vl_mm_adapter(@Cast("vl_tensor") Pointer out, @Cast("vl_tensor") Pointer x,
+            @Cast("vl_tensor") Pointer z, @Cast("vl_tensor") Pointer A_w, @Cast("vl_tensor") Pointer A_b,
+            @Cast("vl_tensor") Pointer B_w, @Cast("vl_tensor") Pointer B_b,
+            @Cast("vl_tensor") Pointer D_w, @Cast("vl_tensor") Pointer D_b,
+            @Cast("vl_tensor") Pointer R_w, @Cast("vl_tensor") Pointer R_b,
+            @Cast("int64_t") long groups, double scale, double temperature, double dropout, int training);
+
+    public static native void vl_mm_adapter_infer(@Cast("vl_tensor") Pointer out, @Cast("vl_tensor") Pointer x,
+            @Cast("vl_tensor") Pointer route, @Cast("vl_tensor") Pointer A_w, @Cast("vl_tensor") Pointer A_b,
+            @Cast("vl_tensor") Pointer B_w, @Cast("vl_tensor") Pointer B_b,
+            @Cast("vl_tensor") Pointer D_w, @Cast("vl_tensor") Pointer D_b,
+            @Cast("int64_t") long groups, double scale);
+
+    public static native void vl_reparam_merge(@Cast("vl_tensor") Pointer out_w, @Cast("vl_tensor") Pointer out_b,
+            @Cast("vl_tensor") Pointer W, @Cast("vl_tensor") Pointer W_b,
+            @Cast("vl_tensor") Pointer A_w, @Cast("vl_tensor") Pointer A_b,
+            @Cast("vl_tensor") Pointer B_w, @Cast("vl_tensor") Pointer B_b,
+            @Cast("vl_tensor") Pointer D_w, @Cast("vl_tensor") Pointer D_b,
+            @Cast("vl_tensor") Pointer route, @Cast("int64_t") long groups, double scale);
+
+    public static native void vl_fuse_projector(@Cast("vl_tensor") Pointer out_w, @Cast("vl_tensor") Pointer out_b,
+            @Cast("vl_tensor") Pointer C_w, @Cast("vl_tensor") Pointer C_b,
+            @Cast("vl_tensor") Pointer S_w, @Cast("vl_tensor") Pointer S_b);
+
+    public static native int vl_has_cuda_kernels();
+}
