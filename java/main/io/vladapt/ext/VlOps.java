@@ -18,6 +18,11 @@ import org.bytedeco.javacpp.annotation.Platform;
 @Platform(include = "vladapt.h", link = "vladapt")
 public final class VlOps {
     static {
+        // libgomp (loaded with libtorch) reads OMP_WAIT_POLICY once, at load. Its default, spinning
+        // after every parallel region, made a 2-core VM 6-10x slower on adapter-sized ops (the spinning
+        // thread competes with the JVM's own threads); sleeping workers cost ~10-50 us per region
+        // instead. A value the user set is kept. See README "Threads".
+        NativeEnv.setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
         // libtorch_cpu/libc10 first: libvladapt.so needs them and finds them by soname once loaded.
         Loader.load(org.bytedeco.pytorch.global.torch.class);
         Loader.load();
