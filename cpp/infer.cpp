@@ -42,8 +42,18 @@ extern "C" void vl_mm_adapter_infer(vl_tensor out, vl_tensor x_, vl_tensor route
       f64 ? mm_adapter_infer_cpu_f64(a) : mm_adapter_infer_cpu_f32(a);
     } else {
 #ifdef VLADAPT_WITH_CUDA
+      // run on x's device and its current stream, like any ATen op would
+      const int32_t device = x.get_device_index();
+      CUDAGuardHandle guard = nullptr;
+      if (aoti_torch_create_cuda_guard(device, &guard) != TORCH_SUCCESS) {
+        throw std::runtime_error("cannot select CUDA device " + std::to_string(device));
+      }
+      struct Release {
+        CUDAGuardHandle g;
+        ~Release() { aoti_torch_delete_cuda_guard(g); }
+      } release{guard};
       void* stream = nullptr;
-      if (aoti_torch_get_current_cuda_stream(x.get_device_index(), &stream) != TORCH_SUCCESS) {
+      if (aoti_torch_get_current_cuda_stream(device, &stream) != TORCH_SUCCESS) {
         throw std::runtime_error("cannot get the current CUDA stream");
       }
       f64 ? mm_adapter_infer_cuda_f64(a, stream) : mm_adapter_infer_cuda_f32(a, stream);

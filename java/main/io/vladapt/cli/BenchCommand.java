@@ -19,18 +19,23 @@ final class BenchCommand implements Runnable {
             description = "Native core: MM-Adapter forward+backward (C++ op vs LaVIN's op-by-op composition) "
                     + "and merged vs bare projection inference.")
     static final class Ops implements Runnable {
-        @Option(names = "--threads", description = "libtorch intra-op threads (default: libtorch's choice, "
-                + "usually the number of cores)")
-        Integer threads;
+        @Option(names = "--threads", split = ",", description = "libtorch intra-op thread counts to run, "
+                + "e.g. 1,2 (default: 1 and the number of cores)")
+        int[] threads;
 
-        @Option(names = "--rounds", defaultValue = "15", description = "interleaved timing rounds (default: ${DEFAULT-VALUE})")
+        @Option(names = "--rounds", defaultValue = "21", description = "interleaved timing rounds (default: ${DEFAULT-VALUE})")
         int rounds;
 
         @Override
         public void run() {
             VlOps.load();
-            if (threads != null) Threads.set(threads);
-            new OpsBench(System.out, rounds).run();
+            int cores = Runtime.getRuntime().availableProcessors();
+            int[] counts = threads != null ? threads : (cores > 1 ? new int[] {1, cores} : new int[] {1});
+            for (int i = 0; i < counts.length; i++) {
+                if (i > 0) System.out.println();
+                Threads.set(counts[i]);
+                new OpsBench(System.out, rounds).run();
+            }
         }
     }
 }
