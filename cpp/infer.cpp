@@ -4,9 +4,42 @@
 #include "infer_kernel.h"
 #include "vladapt.h"
 
+#ifdef VLADAPT_WITH_CUDA
+#include <dlfcn.h>
+#endif
+
 using namespace vl;
 
 namespace {
+
+#ifdef VLADAPT_WITH_CUDA
+// The CUDA entry points of the aoti shim live in libtorch_cuda.so. They are looked up when first
+// needed instead of linked, so that the GPU build of this library still loads (and runs on CPU) in
+// a process where libtorch_cuda could not be loaded, e.g. on a machine without CUDA libraries.
+struct CudaShim {
+  decltype(&aoti_torch_create_cuda_guard) create_guard;
+  decltype(&aoti_torch_delete_cuda_guard) delete_guard;
+  decltype(&aoti_torch_get_current_cuda_stream) current_stream;
+
+  static CudaShim get() {
+    static const CudaShim shim = [] {
+      void* lib = dlopen("libtorch_cuda.so", RTLD_NOLOAD | RTLD_LAZY);
+      if (lib == nullptr) {
+        throw std::runtime_error("a CUDA tensor reached vl_mm_adapter_infer but libtorch_cuda.so is not loaded");
+      }
+      CudaShim s{reinterpret_cast<decltype(&aoti_torch_create_cuda_guard)>(dlsym(lib, "aoti_torch_create_cuda_guard")),
+                 reinterpret_cast<decltype(&aoti_torch_delete_cuda_guard)>(dlsym(lib, "aoti_torch_delete_cuda_guard")),
+                 reinterpret_cast<decltype(&aoti_torch_get_current_cuda_stream)>(
+                     dlsym(lib, "aoti_torch_get_current_cuda_stream"))};
+      if (!s.create_guard || !s.delete_guard || !s.current_stream) {
+        throw std::runtime_error("libtorch_cuda.so lacks the aoti CUDA guard/stream entry points");
+      }
+      return s;
+    }();
+    return shim;
+  }
+};
+#endif
 
 bool kernel_dtype(ScalarType t) { return t == ScalarType::Float || t == ScalarType::Double; }
 
@@ -44,16 +77,18 @@ extern "C" void vl_mm_adapter_infer(vl_tensor out, vl_tensor x_, vl_tensor route
 #ifdef VLADAPT_WITH_CUDA
       // run on x's device and its current stream, like any ATen op would
       const int32_t device = x.get_device_index();
+      CudaShim cuda = CudaShim::get();
       CUDAGuardHandle guard = nullptr;
-      if (aoti_torch_create_cuda_guard(device, &guard) != TORCH_SUCCESS) {
+      if (cuda.create_guard(device, &guard) != TORCH_SUCCESS) {
         throw std::runtime_error("cannot select CUDA device " + std::to_string(device));
       }
       struct Release {
+        CudaShim shim;
         CUDAGuardHandle g;
-        ~Release() { aoti_torch_delete_cuda_guard(g); }
-      } release{guard};
+        ~Release() { shim.delete_guard(g); }
+      } release{cuda, guard};
       void* stream = nullptr;
-      if (aoti_torch_get_current_cuda_stream(device, &stream) != TORCH_SUCCESS) {
+      if (cuda.current_stream(device, &stream) != TORCH_SUCCESS) {
         throw std::runtime_error("cannot get the current CUDA stream");
       }
       f64 ? mm_adapter_infer_cuda_f64(a, stream) : mm_adapter_infer_cuda_f32(a, stream);
