@@ -63,9 +63,11 @@ public final class OpsBench {
                 "C++/naive", "C++/Java(same)");
         for (Size s : SIZES) trainingRow(s);
         out.println();
-        out.println("Inference (no grad): projection W (d x d) after the adapter, routing fixed per modality");
-        out.printf("%-16s %10s %12s %12s %14s %14s %12s%n", "(B,T,d,r)", "bare W x", "merged W'x", "merged/bare",
-                "fused adapter", "naive adapter", "fused/naive");
+        out.println("Inference (no grad): projection W (d x d) after the adapter, routing fixed per modality.");
+        out.println("The merged projection carries a bias b' = W (M A_b + c); 'W x + b' is a bare projection that");
+        out.println("already has one (CLIP's q/k/v do; LLaMA's do not).");
+        out.printf("%-16s %9s %9s %11s %12s %11s %14s %14s %12s%n", "(B,T,d,r)", "W x", "W x + b", "W' x + b'",
+                "merged/bare", "merged/W+b", "fused adapter", "naive adapter", "fused/naive");
         for (Size s : SIZES) inferenceRow(s);
     }
 
@@ -89,13 +91,15 @@ public final class OpsBench {
             if (s.b() != 1) route = route.narrow(0, 0, 1).expand(s.b(), 2).contiguous();            // one modality
             LinearWeights merged = Reparam.merge(new LinearWeights(proj, null), f.w, route.select(0, 0), SETTINGS);
             Tensor r = route;
+            Tensor bias = torch.randn(new long[] {s.d()}, f.opts);
             Runnable bare = () -> linear(f.x, proj);
+            Runnable bareBias = () -> linear(f.x, proj, new TensorOptional(bias));
             Runnable mergedProj = () -> linear(f.x, merged.weight(), new TensorOptional(merged.bias()));
             Runnable fused = () -> MmAdapterOp.inferFused(f.x, r, f.w, SETTINGS);
             Runnable naive = () -> NaiveAdapters.mmAdapterRouted(f.x, r, f.w, SETTINGS, false);
-            double[] m = measure(bare, mergedProj, fused, naive);
-            out.printf("%-16s %10.1f %12.1f %12.3f %14.1f %14.1f %12.3f%n", s, m[0], m[1], m[1] / m[0], m[2], m[3],
-                    m[2] / m[3]);
+            double[] m = measure(bare, bareBias, mergedProj, fused, naive);
+            out.printf("%-16s %9.1f %9.1f %11.1f %12.3f %11.3f %14.1f %14.1f %12.3f%n", s, m[0], m[1], m[2], m[2] / m[0],
+                    m[2] / m[1], m[3], m[4], m[3] / m[4]);
         }
     }
 
