@@ -1,7 +1,5 @@
 #include "common.h"
 
-#include <sstream>
-
 namespace vl {
 
 Tensor borrow(void* handle, const char* name) {
@@ -71,16 +69,6 @@ Tensor up_dense(const Tensor& P, int64_t groups) {
   Tensor mask = group_mask(P, d, groups);                        // (d, 1, g, 1)
   Tensor blocks = mul(view(P, {d, E, 1, k}), mask);              // (d, E, g, k)
   return view(blocks, {d, E, groups * k});                       // (d, E, r)
-}
-
-std::string describe(const Tensor& t) {
-  std::ostringstream s;
-  s << "(";
-  for (int64_t i = 0; i < t.dim(); ++i) s << (i ? ", " : "") << t.size(i);
-  int32_t dtype = 0;
-  aoti_torch_get_dtype(t.get(), &dtype);
-  s << ") dtype#" << dtype << (t.is_cuda() ? " cuda" : " cpu");
-  return s.str();
 }
 
 }  // namespace vl

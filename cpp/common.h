@@ -79,9 +79,6 @@ inline Tensor scalar_like(const Tensor& x, double value) { return full_like_shap
 // j of group G = j / (d/groups) reads hidden channels [G*r/g, (G+1)*r/g). Differentiable in P.
 Tensor up_dense(const Tensor& P, int64_t groups);
 
-// "(4, 16, 256) float32 cpu" for messages.
-std::string describe(const Tensor& t);
-
 // Disables autograd recording for a scope (inference-only paths).
 class NoGradGuard {
  public:
