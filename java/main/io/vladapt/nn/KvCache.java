@@ -1,0 +1,57 @@
+package io.vladapt.nn;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Keys and values of past positions, one preallocated (B, Hkv, capacity, hd) buffer per layer, so
+ * that a decoding step writes T new positions in place and attends over a view of the filled part.
+ */
+public final class KvCache implements AutoCloseable {
+    private final Tensor[] keys, values;
+    private final long capacity;
+    private long length;
+
+    public KvCache(LlamaConfig c, long batch, long capacity, ScalarType dtype) {
+        this.capacity = capacity;
+        keys = new Tensor[c.numLayers()];
+        values = new Tensor[c.numLayers()];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = Tensors.zeros(dtype, batch, c.numKvHeads(), capacity, c.headDim()).retainReference();
+            values[i] = Tensors.zeros(dtype, batch, c.numKvHeads(), capacity, c.headDim()).retainReference();
+        }
+    }
+
+    /** Positions already cached (the next chunk starts here). */
+    public long length() {
+        return length;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    /** Writes this chunk's k, v (B, Hkv, T, hd) after the cached ones; returns keys and values so far. */
+    Tensor[] append(int layer, Tensor k, Tensor v) {
+        long t = k.size(2);
+        if (length + t > capacity) {
+            throw new IllegalStateException("KV cache holds " + capacity + " positions; " + length + " + " + t + " do not fit");
+        }
+        keys[layer].narrow(2, length, t).copy_(k);
+        values[layer].narrow(2, length, t).copy_(v);
+        return new Tensor[] {keys[layer].narrow(2, 0, length + t), values[layer].narrow(2, 0, length + t)};
+    }
+
+    /** Called once per forward pass, after every layer appended its chunk. */
+    void advance(long t) {
+        length += t;
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < keys.length; i++) {
+            keys[i].releaseReference();
+            values[i].releaseReference();
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.vladapt.nn;
+
+import static org.bytedeco.pytorch.global.torch.embedding;
+import static org.bytedeco.pytorch.global.torch.linear;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * A LLaMA-family decoder: RMSNorm, RoPE, grouped-query attention through
+ * scaled_dot_product_attention, SwiGLU MLP, tied or separate LM head. Parameters live in
+ * {@link Params} under the HF names (model.layers.N.self_attn.q_proj.weight, ...). Numerics follow
+ * transformers' LlamaForCausalLM (RMSNorm in float32, rotate-half RoPE), which the tests check.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final LlamaConfig config;
+    private final Params params;
+    private final Rope rope;
+    private final ScalarType dtype;
+
+    /** Called on each block's normalised input before attention (LaVIN puts its MM-Adapter there). */
+    @FunctionalInterface
+    public interface AttentionInputHook {
+        Tensor apply(int layer, Tensor normed);
+    }
+
+    /**
+     * One forward pass.
+     *
+     * @param embeds       (B, T, d) input embeddings ({@link #embed} for token ids)
+     * @param positions    (B, T) int64 RoPE positions
+     * @param mask         (B, 1, T, Tk) bool, true = may attend; null = plain causal over this chunk
+     *                     (only without a cache or with an empty one)
+     * @param cache        KV cache to read and extend, or null
+     * @param hook         adapter hook, or null
+     * @param hiddenStates whether to return every layer's hidden state
+     */
+    public record Input(Tensor embeds, Tensor positions, Tensor mask, KvCache cache, AttentionInputHook hook,
+                        boolean hiddenStates) {}
+
+    /**
+     * @param logits       (B, T, vocab)
+     * @param hiddenStates as transformers returns them: the embeddings, then each block's output, the
+     *                     last one after the final norm (numLayers + 1 tensors); empty unless asked for
+     */
+    public record Output(Tensor logits, List<Tensor> hiddenStates) {}
+
+    public LlamaModel(LlamaConfig config, Params params, ScalarType dtype) {
+        this.config = config;
+        this.params = params;
+        this.dtype = dtype;
+        this.rope = new Rope(config);
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Params params() {
+        return params;
+    }
+
+    public ScalarType dtype() {
+        return dtype;
+    }
+
+    /** Token ids (B, T) int64 -> embeddings (B, T, d). */
+    public Tensor embed(Tensor ids) {
+        return embedding(params.get("model.embed_tokens.weight"), ids);
+    }
+
+    /** Causal forward over token ids (B, T) from position 0, no cache. */
+    public Output forward(Tensor ids, boolean hiddenStates) {
+        long b = ids.size(0), t = ids.size(1);
+        Tensor positions = torch.arange(new Scalar(t), Tensors.options(ScalarType.Long)).unsqueeze(0).expand(b, t);
+        return forward(new Input(embed(ids), positions, null, null, null, hiddenStates));
+    }
+
+    public Output forward(Input in) {
+        Tensor h = in.embeds();                                                   // (B, T, d)
+        Tensor[] cs = rope.cosSin(in.positions(), dtype);
+        List<Tensor> states = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            if (in.hiddenStates()) states.add(h);
+            String p = "model.layers." + i + ".";
+            Tensor n = rmsNorm(h, params.get(p + "input_layernorm.weight"));
+            if (in.hook() != null) n = in.hook().apply(i, n);
+            h = h.add(attention(i, n, cs, in));
+            Tensor n2 = rmsNorm(h, params.get(p + "post_attention_layernorm.weight"));
+            h = h.add(mlp(p, n2));
+        }
+        if (in.cache() != null) in.cache().advance(in.embeds().size(1));
+        h = rmsNorm(h, params.get("model.norm.weight"));
+        if (in.hiddenStates()) states.add(h);
+        return new Output(linear(h, lmHead()), states);
+    }
+
+    public Tensor lmHead() {
+        return config.tieWordEmbeddings() ? params.get("model.embed_tokens.weight") : params.get("lm_head.weight");
+    }
+
+    /** HF's LlamaRMSNorm: normalise in float32, cast back, then scale. */
+    public Tensor rmsNorm(Tensor x, Tensor weight) {
+        Tensor x32 = x.to(ScalarType.Float);
+        Tensor var = x32.pow(new Scalar(2)).mean(new long[] {-1}, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+        Tensor normed = x32.mul(var.add(new Scalar(config.rmsNormEps())).rsqrt());
+        return weight.mul(normed.to(x.scalar_type()));
+    }
+
+    private Tensor attention(int layer, Tensor x, Tensor[] cosSin, Input in) {
+        String p = "model.layers." + layer + ".self_attn.";
+        long b = x.size(0), t = x.size(1);
+        int hd = config.headDim(), heads = config.numHeads(), kvHeads = config.numKvHeads();
+        Tensor q = proj(p + "q_proj", x).view(b, t, heads, hd).transpose(1, 2);         // (B, H, T, hd)
+        Tensor k = proj(p + "k_proj", x).view(b, t, kvHeads, hd).transpose(1, 2);       // (B, Hkv, T, hd)
+        Tensor v = proj(p + "v_proj", x).view(b, t, kvHeads, hd).transpose(1, 2);
+        q = Rope.apply(q, cosSin[0], cosSin[1]);
+        k = Rope.apply(k, cosSin[0], cosSin[1]);
+        if (in.cache() != null) {
+            Tensor[] kv = in.cache().append(layer, k, v);                              // (B, Hkv, Tk, hd)
+            k = kv[0];
+            v = kv[1];
+        }
+        boolean causal = in.mask() == null;
+        if (causal && in.cache() != null && in.cache().length() > 0) {
+            throw new IllegalArgumentException("a forward pass that continues a KV cache needs an explicit mask");
+        }
+        TensorOptional mask = causal ? new TensorOptional() : new TensorOptional(in.mask());
+        Tensor o = torch.scaled_dot_product_attention(q, k, v, mask, 0.0, causal && t > 1, new DoubleOptional(),
+                kvHeads != heads);                                                     // (B, H, T, hd)
+        return proj(p + "o_proj", o.transpose(1, 2).reshape(b, t, (long) heads * hd));
+    }
+
+    private Tensor mlp(String p, Tensor x) {
+        Tensor gate = linear(x, params.get(p + "mlp.gate_proj.weight"));
+        Tensor up = linear(x, params.get(p + "mlp.up_proj.weight"));
+        return linear(torch.silu(gate).mul(up), params.get(p + "mlp.down_proj.weight"));
+    }
+
+    private Tensor proj(String name, Tensor x) {
+        Tensor w = params.get(name + ".weight");
+        return config.attentionBias() ? linear(x, w, new TensorOptional(params.get(name + ".bias"))) : linear(x, w);
+    }
+
+    @Override
+    public void close() {
+        rope.close();
+        params.close();
+    }
+}

@@ -1,0 +1,60 @@
+package io.vladapt.nn;
+
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** Small conveniences over the preset's factory functions (whose optional arguments must never be null). */
+public final class Tensors {
+    private Tensors() {}
+
+    public static TensorOptions options(ScalarType type) {
+        return new TensorOptions().dtype(new ScalarTypeOptional(type));
+    }
+
+    public static Tensor empty(ScalarType type, long... shape) {
+        return torch.empty(shape, options(type), new MemoryFormatOptional());
+    }
+
+    public static Tensor zeros(ScalarType type, long... shape) {
+        return torch.zeros(shape, options(type));
+    }
+
+    public static Tensor full(ScalarType type, double value, long... shape) {
+        return torch.full(shape, new Scalar(value), options(type));
+    }
+
+    /** A 1-D int64 tensor holding the values. */
+    public static Tensor longs(long... values) {
+        Tensor t = empty(ScalarType.Long, values.length);
+        if (values.length > 0) t.data_ptr_long().put(values);
+        return t;
+    }
+
+    /** A 1-D float32 tensor holding the values. */
+    public static Tensor floats(float... values) {
+        Tensor t = empty(ScalarType.Float, values.length);
+        if (values.length > 0) t.data_ptr_float().put(values);
+        return t;
+    }
+
+    /** The values of a tensor of any shape as a Java array (copied to CPU int64 first). */
+    public static long[] toLongs(Tensor t) {
+        Tensor c = t.to(ScalarType.Long).cpu().contiguous();
+        long[] out = new long[(int) c.numel()];
+        if (out.length > 0) c.data_ptr_long().get(out);
+        return out;
+    }
+
+    /** The values of a tensor of any shape as a Java array (copied to CPU float32 first). */
+    public static float[] toFloats(Tensor t) {
+        Tensor c = t.to(ScalarType.Float).cpu().contiguous();
+        float[] out = new float[(int) c.numel()];
+        if (out.length > 0) c.data_ptr_float().get(out);
+        return out;
+    }
+}
