@@ -1,0 +1,121 @@
+package io.vladapt.nn;
+
+import static org.bytedeco.pytorch.global.torch.layer_norm;
+import static org.bytedeco.pytorch.global.torch.linear;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * CLIP's vision transformer (HF CLIPVisionModel): patch convolution, class token, learned position
+ * table, pre-LayerNorm, pre-LN blocks with quick_gelu or gelu MLPs. Parameters under the HF names
+ * (vision_model.encoder.layers.N.self_attn.q_proj.weight, ...). LaVIN reads the [CLS] token of
+ * selected blocks' outputs, before post_layernorm: {@link Output#hiddenStates()}.get(k) is block k's
+ * output (index 0 is the embeddings after pre_layrnorm), exactly as transformers numbers them.
+ */
+public final class ClipVisionModel implements AutoCloseable {
+    private static final String P = "vision_model.";
+    private final ClipVisionConfig config;
+    private final Params params;
+
+    /** (B, N+1, d) states: the block's input to attention, after layer_norm1 (adapter hook). */
+    @FunctionalInterface
+    public interface AttentionInputHook {
+        Tensor apply(int layer, Tensor normed);
+    }
+
+    /**
+     * @param lastHiddenState the last block's output (B, N+1, d)
+     * @param pooled          post_layernorm of the [CLS] token (B, d)
+     * @param hiddenStates    embeddings + every block's output (numLayers + 1), when asked for
+     */
+    public record Output(Tensor lastHiddenState, Tensor pooled, List<Tensor> hiddenStates) {}
+
+    public ClipVisionModel(ClipVisionConfig config, Params params) {
+        this.config = config;
+        this.params = params;
+    }
+
+    public ClipVisionConfig config() {
+        return config;
+    }
+
+    public Params params() {
+        return params;
+    }
+
+    /** pixels (B, C, H, W), normalised, in the parameters' dtype. */
+    public Output forward(Tensor pixels, AttentionInputHook hook, boolean hiddenStates) {
+        Tensor h = embed(pixels);                                                       // (B, N+1, d)
+        h = norm(h, P + "pre_layrnorm");
+        List<Tensor> states = new ArrayList<>();
+        if (hiddenStates) states.add(h);
+        for (int i = 0; i < config.numLayers(); i++) {
+            String p = P + "encoder.layers." + i + ".";
+            Tensor n = norm(h, p + "layer_norm1");
+            if (hook != null) n = hook.apply(i, n);
+            h = h.add(attention(p + "self_attn.", n));
+            h = h.add(mlp(p + "mlp.", norm(h, p + "layer_norm2")));
+            if (hiddenStates) states.add(h);
+        }
+        Tensor cls = h.select(1, 0);                                                    // (B, d)
+        return new Output(h, norm(cls, P + "post_layernorm"), states);
+    }
+
+    private Tensor embed(Tensor pixels) {
+        long b = pixels.size(0), d = config.hiddenSize();
+        if (pixels.dim() != 4 || pixels.size(1) != config.numChannels()) {
+            throw new IllegalArgumentException("CLIP: pixels must be (B, " + config.numChannels() + ", H, W), got "
+                    + java.util.Arrays.toString(io.vladapt.ext.OpCheck.shape(pixels)));
+        }
+        long ph = pixels.size(2) / config.patchSize(), pw = pixels.size(3) / config.patchSize();
+        Tensor pos = params.get(P + "embeddings.position_embedding.weight");            // (N+1, d)
+        if (ph * pw + 1 != pos.size(0) || pixels.size(2) % config.patchSize() != 0 || pixels.size(3) % config.patchSize() != 0) {
+            throw new IllegalArgumentException("CLIP: a " + pixels.size(2) + "x" + pixels.size(3) + " image gives "
+                    + (ph * pw + 1) + " positions with patch " + config.patchSize() + ", but the position table has "
+                    + pos.size(0) + " (resize to " + config.imageSize() + "x" + config.imageSize() + ")");
+        }
+        long[] stride = {config.patchSize(), config.patchSize()}, zero = {0, 0}, one = {1, 1};
+        Tensor patches = torch.conv2d(pixels, params.get(P + "embeddings.patch_embedding.weight"), new TensorOptional(),
+                stride, zero, one, 1);                                                  // (B, d, ph, pw)
+        patches = patches.flatten(2, 3).transpose(1, 2);                                // (B, N, d)
+        Tensor cls = params.get(P + "embeddings.class_embedding").view(1, 1, d).expand(b, 1, d);
+        return torch.cat(new TensorVector(cls, patches), 1).add(pos.unsqueeze(0));      // (B, N+1, d)
+    }
+
+    private Tensor attention(String p, Tensor x) {
+        long b = x.size(0), t = x.size(1), heads = config.numHeads(), hd = config.hiddenSize() / heads;
+        Tensor q = lin(p + "q_proj", x).view(b, t, heads, hd).transpose(1, 2);          // (B, H, T, hd)
+        Tensor k = lin(p + "k_proj", x).view(b, t, heads, hd).transpose(1, 2);
+        Tensor v = lin(p + "v_proj", x).view(b, t, heads, hd).transpose(1, 2);
+        Tensor o = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(), false);
+        return lin(p + "out_proj", o.transpose(1, 2).reshape(b, t, config.hiddenSize()));
+    }
+
+    private Tensor mlp(String p, Tensor x) {
+        Tensor h = lin(p + "fc1", x);
+        h = config.hiddenAct().equals("quick_gelu") ? h.mul(torch.sigmoid(h.mul(new Scalar(1.702)))) : torch.gelu(h);
+        return lin(p + "fc2", h);
+    }
+
+    private Tensor lin(String name, Tensor x) {
+        return linear(x, params.get(name + ".weight"), new TensorOptional(params.get(name + ".bias")));
+    }
+
+    private Tensor norm(Tensor x, String name) {
+        return layer_norm(x, new long[] {config.hiddenSize()}, new TensorOptional(params.get(name + ".weight")),
+                new TensorOptional(params.get(name + ".bias")), config.layerNormEps(), false);
+    }
+
+    @Override
+    public void close() {
+        params.close();
+    }
+}
