@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code vladapt} command line. */
 @Command(name = "vladapt", mixinStandardHelpOptions = true, version = "vladapt 0.1.0",
         description = "Vision for LLMs on the JVM: LaVIN's Mixture-of-Modality Adaptation and VPGTrans over libtorch.",
-        subcommands = {BenchCommand.class})
+        subcommands = {ForwardCommand.class, GenerateCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -14,6 +14,22 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The command line with VLAdapt's error handling: bad input (a malformed file, a wrong option
+     * value) prints one line naming the problem and exits 2; VLADAPT_DEBUG=1 shows the stack trace.
+     */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            boolean userError = e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
+                    || e instanceof java.io.IOException || e instanceof IllegalStateException;
+            if (!userError || System.getenv("VLADAPT_DEBUG") != null) e.printStackTrace();
+            else cmd.getErr().println("vladapt " + cmd.getCommandName() + ": " + e.getMessage());
+            return userError ? 2 : 1;
+        });
+        return cl;
     }
 }

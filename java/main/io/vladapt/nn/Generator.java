@@ -39,6 +39,15 @@ public final class Generator {
         int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
         if (b == 0) return List.of();
         if (prompts.stream().anyMatch(p -> p.length == 0)) throw new IllegalArgumentException("empty prompt");
+        int vocab = model.config().vocabSize();
+        for (int r = 0; r < b; r++) {
+            for (long id : prompts.get(r)) {
+                if (id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("prompt " + r + " has token id " + id + ", outside the model's vocabulary of "
+                            + vocab + " (tokenizer and model do not match?)");
+                }
+            }
+        }
         List<List<Long>> out = new ArrayList<>();
         for (int i = 0; i < b; i++) out.add(new ArrayList<>());
         boolean[] done = new boolean[b];
