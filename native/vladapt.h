@@ -59,6 +59,11 @@ void vl_reparam_merge(vl_tensor out_w, vl_tensor out_b, vl_tensor W, vl_tensor W
 void vl_fuse_projector(vl_tensor out_w, vl_tensor out_b, vl_tensor C_w, vl_tensor C_b,
                        vl_tensor S_w, vl_tensor S_b);
 
+/* OpenBLAS's own thread pool (libtorch's GEMMs run on it): set it (returns the count now in effect,
+ * or -1 when libtorch does not use OpenBLAS) and read it. */
+int vl_set_blas_threads(int n);
+int vl_blas_threads(void);
+
 /* 1 when this build carries the CUDA kernels. */
 int vl_has_cuda_kernels(void);
 

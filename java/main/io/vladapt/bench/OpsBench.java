@@ -53,8 +53,8 @@ public final class OpsBench {
 
     public void run() {
         String wait = System.getenv("OMP_WAIT_POLICY");
-        out.printf("VLAdapt native-core benchmark: float32, CPU, libtorch intra-op threads = %d, OMP_WAIT_POLICY = %s%n",
-                torch.get_num_threads(), wait != null ? wait : "PASSIVE (VLAdapt's default)");
+        out.printf("VLAdapt native-core benchmark: float32, CPU, %s, OMP_WAIT_POLICY = %s%n",
+                io.vladapt.ext.Threads.describe(), wait != null ? wait : "PASSIVE (VLAdapt's default)");
         out.printf("MM-Adapter settings: groups %d, scale %.1f, temperature %.0f, dropout %.1f (training)%n",
                 SETTINGS.groups(), SETTINGS.scale(), SETTINGS.temperature(), SETTINGS.dropout());
         out.printf("Median microseconds per call over %d interleaved rounds.%n%n", rounds);

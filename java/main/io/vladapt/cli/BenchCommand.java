@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** {@code vladapt bench ...}: benchmarks that print medians and ratios against a baseline. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (medians and ratios).",
-        subcommands = {BenchCommand.Ops.class})
+        subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -29,13 +29,76 @@ final class BenchCommand implements Runnable {
         @Override
         public void run() {
             VlOps.load();
-            int cores = Runtime.getRuntime().availableProcessors();
-            int[] counts = threads != null ? threads : (cores > 1 ? new int[] {1, cores} : new int[] {1});
+            int[] counts = threadCounts(threads);
             for (int i = 0; i < counts.length; i++) {
                 if (i > 0) System.out.println();
                 Threads.set(counts[i]);
                 new OpsBench(System.out, rounds).run();
             }
         }
+    }
+
+    @Command(name = "backbone", mixinStandardHelpOptions = true,
+            description = "Forward latency and generation tokens/s of a mid-size random LLaMA on this machine.")
+    static final class Backbone implements Runnable {
+        @Option(names = "--hidden", defaultValue = "1024", description = "model width (default: ${DEFAULT-VALUE})")
+        int hidden;
+
+        @Option(names = "--layers", defaultValue = "8", description = "(default: ${DEFAULT-VALUE})")
+        int layers;
+
+        @Option(names = "--prompt-tokens", defaultValue = "128", description = "forward length (default: ${DEFAULT-VALUE})")
+        int promptTokens;
+
+        @Option(names = "--new-tokens", defaultValue = "64", description = "generated tokens (default: ${DEFAULT-VALUE})")
+        int newTokens;
+
+        @Option(names = "--threads", split = ",", description = "thread counts (default: 1 and the number of cores)")
+        int[] threads;
+
+        @Option(names = "--rounds", defaultValue = "9", description = "(default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Override
+        public void run() {
+            VlOps.load();
+            for (int n : threadCounts(threads)) {
+                Threads.set(n);
+                new io.vladapt.bench.BackboneBench(System.out, rounds).run(io.vladapt.bench.BackboneBench.midSize(hidden, layers),
+                        promptTokens, newTokens);
+                System.out.println();
+            }
+        }
+    }
+
+    @Command(name = "load", mixinStandardHelpOptions = true,
+            description = "Peak resident memory when a fresh JVM loads a >2 GB checkpoint (written first, tensor by tensor).")
+    static final class Load implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--dir", description = "where to write the checkpoint (default: a temporary folder, deleted after)")
+        java.nio.file.Path dir;
+
+        @Option(names = "--layers", defaultValue = "11", description = "d=2048 layers; 11 gives about 2.6 GB (default: ${DEFAULT-VALUE})")
+        int layers;
+
+        @Override
+        public Integer call() throws Exception {
+            VlOps.load();
+            boolean temp = dir == null;
+            java.nio.file.Path d = temp ? java.nio.file.Files.createTempDirectory("vladapt-load-bench") : dir;
+            try {
+                io.vladapt.bench.LoadBench.run(System.out, d, layers);
+            } finally {
+                if (temp) {
+                    for (String f : new String[] {"model.safetensors", "config.json"}) java.nio.file.Files.deleteIfExists(d.resolve(f));
+                    java.nio.file.Files.deleteIfExists(d);
+                }
+            }
+            return 0;
+        }
+    }
+
+    static int[] threadCounts(int[] given) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        return given != null ? given : (cores > 1 ? new int[] {1, cores} : new int[] {1});
     }
 }

@@ -2,7 +2,10 @@ package io.vladapt.ext;
 
 import org.bytedeco.pytorch.global.torch;
 
-/** libtorch's intra-op thread count: benchmarks and tests state it with every number they print. */
+/**
+ * libtorch's intra-op threads and OpenBLAS's pool (where libtorch's GEMMs run), set together:
+ * benchmarks and tests state the count with every number they print.
+ */
 public final class Threads {
     private Threads() {}
 
@@ -16,6 +19,14 @@ public final class Threads {
 
     public static void set(int n) {
         if (n < 1) throw new IllegalArgumentException("thread count must be >= 1, got " + n);
+        VlOps.load();
         torch.set_num_threads(n);
+        VlOps.vl_set_blas_threads(n);
+    }
+
+    /** "libtorch threads = 2, OpenBLAS threads = 2" for benchmark headers. */
+    public static String describe() {
+        int blas = VlOps.vl_blas_threads();
+        return "libtorch threads = " + torch.get_num_threads() + ", OpenBLAS threads = " + (blas < 0 ? "n/a" : blas);
     }
 }

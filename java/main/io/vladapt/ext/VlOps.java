@@ -65,5 +65,9 @@ public final class VlOps {
             @Cast("vl_tensor") Pointer C_w, @Cast("vl_tensor") Pointer C_b,
             @Cast("vl_tensor") Pointer S_w, @Cast("vl_tensor") Pointer S_b);
 
+    public static native int vl_set_blas_threads(int n);
+
+    public static native int vl_blas_threads();
+
     public static native int vl_has_cuda_kernels();
 }

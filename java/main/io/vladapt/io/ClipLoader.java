@@ -6,7 +6,6 @@ import io.vladapt.nn.Params;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -107,39 +106,11 @@ public final class ClipLoader {
         return t.narrow(0, which * third, third);
     }
 
-    public static Map<String, long[]> expectedShapes(ClipVisionConfig c) {
-        Map<String, long[]> m = new LinkedHashMap<>();
-        long d = c.hiddenSize();
-        m.put(P + "embeddings.patch_embedding.weight", new long[] {d, c.numChannels(), c.patchSize(), c.patchSize()});
-        m.put(P + "embeddings.class_embedding", new long[] {d});
-        m.put(P + "embeddings.position_embedding.weight", new long[] {c.numPositions(), d});
-        m.put(P + "pre_layrnorm.weight", new long[] {d});
-        m.put(P + "pre_layrnorm.bias", new long[] {d});
-        for (int i = 0; i < c.numLayers(); i++) {
-            String p = P + "encoder.layers." + i + ".";
-            for (String ln : new String[] {"layer_norm1", "layer_norm2"}) {
-                m.put(p + ln + ".weight", new long[] {d});
-                m.put(p + ln + ".bias", new long[] {d});
-            }
-            for (String proj : new String[] {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-                m.put(p + "self_attn." + proj + ".weight", new long[] {d, d});
-                m.put(p + "self_attn." + proj + ".bias", new long[] {d});
-            }
-            m.put(p + "mlp.fc1.weight", new long[] {c.intermediateSize(), d});
-            m.put(p + "mlp.fc1.bias", new long[] {c.intermediateSize()});
-            m.put(p + "mlp.fc2.weight", new long[] {d, c.intermediateSize()});
-            m.put(p + "mlp.fc2.bias", new long[] {d});
-        }
-        m.put(P + "post_layernorm.weight", new long[] {d});
-        m.put(P + "post_layernorm.bias", new long[] {d});
-        return m;
-    }
-
     private static ClipVisionModel build(ClipVisionConfig c, ScalarType dtype, TensorSource src,
                                          LlamaLoader.NameMap names, LlamaLoader.Fix fix) {
         Params params = new Params();
         try {
-            for (Map.Entry<String, long[]> e : expectedShapes(c).entrySet()) {
+            for (Map.Entry<String, long[]> e : ClipVisionModel.parameterShapes(c).entrySet()) {
                 String file = names.fileName(e.getKey());
                 if (!src.has(file)) throw new FormatException(src.describe() + ": missing tensor '" + file + "'");
                 try (PointerScope scope = new PointerScope()) {

@@ -123,34 +123,6 @@ public final class LlamaLoader {
         }
     }
 
-    /** The tensors a config calls for, by HF name, with their shapes. */
-    public static Map<String, long[]> expectedShapes(LlamaConfig c) {
-        Map<String, long[]> m = new LinkedHashMap<>();
-        long d = c.hiddenSize(), hd = c.headDim(), q = (long) c.numHeads() * hd, kv = (long) c.numKvHeads() * hd;
-        m.put("model.embed_tokens.weight", new long[] {c.vocabSize(), d});
-        for (int i = 0; i < c.numLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            m.put(p + "input_layernorm.weight", new long[] {d});
-            m.put(p + "self_attn.q_proj.weight", new long[] {q, d});
-            m.put(p + "self_attn.k_proj.weight", new long[] {kv, d});
-            m.put(p + "self_attn.v_proj.weight", new long[] {kv, d});
-            m.put(p + "self_attn.o_proj.weight", new long[] {d, q});
-            if (c.attentionBias()) {
-                m.put(p + "self_attn.q_proj.bias", new long[] {q});
-                m.put(p + "self_attn.k_proj.bias", new long[] {kv});
-                m.put(p + "self_attn.v_proj.bias", new long[] {kv});
-                m.put(p + "self_attn.o_proj.bias", new long[] {d});
-            }
-            m.put(p + "post_attention_layernorm.weight", new long[] {d});
-            m.put(p + "mlp.gate_proj.weight", new long[] {c.intermediateSize(), d});
-            m.put(p + "mlp.up_proj.weight", new long[] {c.intermediateSize(), d});
-            m.put(p + "mlp.down_proj.weight", new long[] {d, c.intermediateSize()});
-        }
-        m.put("model.norm.weight", new long[] {d});
-        if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new long[] {c.vocabSize(), d});
-        return m;
-    }
-
     @FunctionalInterface
     interface NameMap {
         /** Name in the file for an HF name, or null if absent. */
@@ -163,7 +135,7 @@ public final class LlamaLoader {
     }
 
     private static LlamaModel build(LlamaConfig c, ScalarType dtype, TensorSource src, NameMap names, Fix fix) {
-        Map<String, long[]> want = expectedShapes(c);
+        Map<String, long[]> want = LlamaModel.parameterShapes(c);
         List<String> missing = new ArrayList<>();
         for (String n : want.keySet()) {
             String f = names.fileName(n);

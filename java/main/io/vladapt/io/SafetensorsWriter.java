@@ -11,7 +11,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
@@ -23,23 +25,33 @@ public final class SafetensorsWriter {
 
     /** Tensors in map order; any device, dtype from {@link DType}; metadata may be empty. */
     public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        Map<String, Planned> plan = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> plan.put(name, new Planned(DType.of(OpCheck.dtype(t)), OpCheck.shape(t), () -> t)));
+        writePlanned(path, plan, metadata);
+    }
+
+    /** A tensor to write, made only when its turn comes (so a file larger than memory can be written). */
+    public record Planned(DType dtype, long[] shape, Supplier<Tensor> make) {}
+
+    /**
+     * Writes tensors that are produced one at a time: each {@code make} runs inside its own
+     * PointerScope while the file is written, and must return the announced dtype and shape.
+     */
+    public static void writePlanned(Path path, Map<String, Planned> tensors, Map<String, String> metadata) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             metadata.forEach(meta::put);
         }
-        Map<String, Long> sizes = new LinkedHashMap<>();
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-            Tensor t = e.getValue();
-            DType dtype = DType.of(OpCheck.dtype(t));
-            long nbytes = t.numel() * dtype.bytes;
+        for (Map.Entry<String, Planned> e : tensors.entrySet()) {
+            Planned p = e.getValue();
+            long nbytes = numel(p.shape()) * p.dtype().bytes;
             ObjectNode entry = header.putObject(e.getKey());
-            entry.put("dtype", dtype.safetensorsName);
+            entry.put("dtype", p.dtype().safetensorsName);
             ArrayNode shape = entry.putArray("shape");
-            for (long d : OpCheck.shape(t)) shape.add(d);
+            for (long d : p.shape()) shape.add(d);
             entry.putArray("data_offsets").add(offset).add(offset + nbytes);
-            sizes.put(e.getKey(), nbytes);
             offset += nbytes;
         }
         byte[] json = JSON.writeValueAsBytes(header);
@@ -52,14 +64,25 @@ public final class SafetensorsWriter {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 while (head.hasRemaining()) ch.write(head);
-                for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                for (Map.Entry<String, Planned> e : tensors.entrySet()) {
+                    Planned p = e.getValue();
                     try (PointerScope scope = new PointerScope()) {
-                        Tensor c = e.getValue().cpu().contiguous();
-                        NativeIO.write(ch, c, sizes.get(e.getKey()));
+                        Tensor c = p.make().get().cpu().contiguous();
+                        if (DType.of(OpCheck.dtype(c)) != p.dtype() || !Arrays.equals(OpCheck.shape(c), p.shape())) {
+                            throw new IllegalStateException(e.getKey() + ": produced " + OpCheck.describe(c) + ", announced "
+                                    + p.dtype() + " " + Arrays.toString(p.shape()));
+                        }
+                        NativeIO.write(ch, c, numel(p.shape()) * p.dtype().bytes);
                     }
                 }
                 ch.force(true);
             }
         });
+    }
+
+    private static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
     }
 }

@@ -4,7 +4,9 @@ import static org.bytedeco.pytorch.global.torch.layer_norm;
 import static org.bytedeco.pytorch.global.torch.linear;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -41,6 +43,35 @@ public final class ClipVisionModel implements AutoCloseable {
     public ClipVisionModel(ClipVisionConfig config, Params params) {
         this.config = config;
         this.params = params;
+    }
+
+    /** The tensors a config calls for, by HF name, with their shapes. */
+    public static Map<String, long[]> parameterShapes(ClipVisionConfig c) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        long d = c.hiddenSize();
+        m.put(P + "embeddings.patch_embedding.weight", new long[] {d, c.numChannels(), c.patchSize(), c.patchSize()});
+        m.put(P + "embeddings.class_embedding", new long[] {d});
+        m.put(P + "embeddings.position_embedding.weight", new long[] {c.numPositions(), d});
+        m.put(P + "pre_layrnorm.weight", new long[] {d});
+        m.put(P + "pre_layrnorm.bias", new long[] {d});
+        for (int i = 0; i < c.numLayers(); i++) {
+            String p = P + "encoder.layers." + i + ".";
+            for (String ln : new String[] {"layer_norm1", "layer_norm2"}) {
+                m.put(p + ln + ".weight", new long[] {d});
+                m.put(p + ln + ".bias", new long[] {d});
+            }
+            for (String proj : new String[] {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+                m.put(p + "self_attn." + proj + ".weight", new long[] {d, d});
+                m.put(p + "self_attn." + proj + ".bias", new long[] {d});
+            }
+            m.put(p + "mlp.fc1.weight", new long[] {c.intermediateSize(), d});
+            m.put(p + "mlp.fc1.bias", new long[] {c.intermediateSize()});
+            m.put(p + "mlp.fc2.weight", new long[] {d, c.intermediateSize()});
+            m.put(p + "mlp.fc2.bias", new long[] {d});
+        }
+        m.put(P + "post_layernorm.weight", new long[] {d});
+        m.put(P + "post_layernorm.bias", new long[] {d});
+        return m;
     }
 
     public ClipVisionConfig config() {

@@ -4,7 +4,9 @@ import static org.bytedeco.pytorch.global.torch.embedding;
 import static org.bytedeco.pytorch.global.torch.linear;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -56,6 +58,34 @@ public final class LlamaModel implements AutoCloseable {
         this.params = params;
         this.dtype = dtype;
         this.rope = new Rope(config);
+    }
+
+    /** The tensors a config calls for, by HF name, with their shapes. */
+    public static Map<String, long[]> parameterShapes(LlamaConfig c) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        long d = c.hiddenSize(), hd = c.headDim(), q = (long) c.numHeads() * hd, kv = (long) c.numKvHeads() * hd;
+        m.put("model.embed_tokens.weight", new long[] {c.vocabSize(), d});
+        for (int i = 0; i < c.numLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            m.put(p + "input_layernorm.weight", new long[] {d});
+            m.put(p + "self_attn.q_proj.weight", new long[] {q, d});
+            m.put(p + "self_attn.k_proj.weight", new long[] {kv, d});
+            m.put(p + "self_attn.v_proj.weight", new long[] {kv, d});
+            m.put(p + "self_attn.o_proj.weight", new long[] {d, q});
+            if (c.attentionBias()) {
+                m.put(p + "self_attn.q_proj.bias", new long[] {q});
+                m.put(p + "self_attn.k_proj.bias", new long[] {kv});
+                m.put(p + "self_attn.v_proj.bias", new long[] {kv});
+                m.put(p + "self_attn.o_proj.bias", new long[] {d});
+            }
+            m.put(p + "post_attention_layernorm.weight", new long[] {d});
+            m.put(p + "mlp.gate_proj.weight", new long[] {c.intermediateSize(), d});
+            m.put(p + "mlp.up_proj.weight", new long[] {c.intermediateSize(), d});
+            m.put(p + "mlp.down_proj.weight", new long[] {d, c.intermediateSize()});
+        }
+        m.put("model.norm.weight", new long[] {d});
+        if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new long[] {c.vocabSize(), d});
+        return m;
     }
 
     public LlamaConfig config() {
