@@ -45,7 +45,7 @@ public final class LoadBench {
         long bytes = Files.size(file);
         out.printf("wrote %s: %.2f GB in %.1f s%n", file, bytes / 1e9, (System.nanoTime() - t0) / 1e9);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+        Process p = new ProcessBuilder(java, "-Xmx512m", "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0", "-cp", System.getProperty("java.class.path"),
                 LoadBench.class.getName(), dir.toString()).inheritIO().start();
         int rc = p.waitFor();
         if (rc != 0) throw new IllegalStateException("the loading JVM exited with " + rc);

@@ -14,6 +14,11 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // JavaCPP refuses allocations once RSS passes a limit tied to -Xmx (about 2-4x the heap), which a
+        // multi-GB checkpoint crosses although its tensors are freed deterministically: no limit here
+        if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
+            System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
+        }
         System.exit(commandLine().execute(args));
     }
 
