@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * Incremental decoding with a KV cache for a batch of prompts of different lengths (left padding,
  * per-row positions). Rows stop on an EOS id or a stop string; finished rows are left alone while
- * the others go on.
+ * the others go on. Prompts are token ids, or ready-made embeddings (MMA puts visual tokens in them).
  */
 public final class Generator {
     private final LlamaModel model;
@@ -27,6 +27,16 @@ public final class Generator {
         void onToken(int row, long token);
     }
 
+    /**
+     * A left-padded prompt batch as the model sees it.
+     *
+     * @param embeds    (B, P, d) prompt embeddings (padding rows' values do not matter)
+     * @param keyValid  (B, P) bool, false on padding
+     * @param positions (B, P) int64 RoPE positions
+     * @param hook      adapter hook for every forward pass, or null
+     */
+    public record Prefill(Tensor embeds, Tensor keyValid, Tensor positions, LlamaModel.AttentionInputHook hook) {}
+
     /** @param detokenize ids -> text, for stop strings (may be null when none are used) */
     public Generator(LlamaModel model, Function<long[], String> detokenize) {
         this.model = model;
@@ -35,46 +45,50 @@ public final class Generator {
 
     /** Returns, per prompt, the newly generated ids (EOS and stop strings not included). */
     public List<long[]> generate(List<long[]> prompts, GenerationConfig g, TokenListener listener) {
-        int b = prompts.size();
-        int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
-        if (b == 0) return List.of();
-        if (prompts.stream().anyMatch(p -> p.length == 0)) throw new IllegalArgumentException("empty prompt");
-        int vocab = model.config().vocabSize();
-        for (int r = 0; r < b; r++) {
-            for (long id : prompts.get(r)) {
-                if (id < 0 || id >= vocab) {
-                    throw new IllegalArgumentException("prompt " + r + " has token id " + id + ", outside the model's vocabulary of "
-                            + vocab + " (tokenizer and model do not match?)");
-                }
-            }
+        if (prompts.isEmpty()) return List.of();
+        checkIds(prompts);
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            LeftPadded p = leftPad(prompts, Math.max(model.config().padTokenId(), 0));
+            return generate(new Prefill(model.embed(p.ids()), p.valid(), Masks.positions(p.valid()), null), g, listener);
         }
+    }
+
+    /** Token ids padded on the left, and which positions are real. */
+    public record LeftPadded(Tensor ids, Tensor valid) {}
+
+    public static LeftPadded leftPad(List<long[]> rows, long pad) {
+        int b = rows.size(), longest = rows.stream().mapToInt(r -> r.length).max().orElse(0);
+        long[] ids = new long[b * longest], valid = new long[b * longest];
+        for (int r = 0; r < b; r++) {
+            long[] p = rows.get(r);
+            int off = longest - p.length;
+            Arrays.fill(ids, r * longest, r * longest + off, pad);
+            System.arraycopy(p, 0, ids, r * longest + off, p.length);
+            Arrays.fill(valid, r * longest + off, (r + 1) * longest, 1);
+        }
+        return new LeftPadded(Tensors.longs(ids).view(b, longest), Tensors.longs(valid).view(b, longest).to(ScalarType.Bool));
+    }
+
+    /** Decodes from prepared prompt embeddings. */
+    public List<long[]> generate(Prefill prefill, GenerationConfig g, TokenListener listener) {
+        int b = (int) prefill.embeds().size(0);
+        long promptLen = prefill.embeds().size(1);
         List<List<Long>> out = new ArrayList<>();
         for (int i = 0; i < b; i++) out.add(new ArrayList<>());
         boolean[] done = new boolean[b];
         List<Integer> eos = model.config().eosTokenIds();
-        int pad = Math.max(model.config().padTokenId(), 0);
+        long pad = Math.max(model.config().padTokenId(), 0);
         torch.manual_seed(g.seed());
         try (PointerScope outer = new PointerScope(); NoGradGuard noGrad = new NoGradGuard();
-             KvCache cache = new KvCache(model.config(), b, longest + g.maxNewTokens(), model.dtype())) {
-            long[] ids = new long[b * longest];
-            boolean[] valid = new boolean[b * longest];
-            for (int r = 0; r < b; r++) {
-                long[] p = prompts.get(r);
-                int off = longest - p.length;
-                Arrays.fill(ids, r * longest, r * longest + off, pad);
-                System.arraycopy(p, 0, ids, r * longest + off, p.length);
-                for (int j = off; j < longest; j++) valid[r * longest + j] = true;
-            }
-            Tensor keyValid = boolTensor(valid).view(b, longest).retainReference();        // (B, Tk)
-            Tensor input = Tensors.longs(ids).view(b, longest);
-            Tensor positions = Masks.positions(keyValid);
+             KvCache cache = new KvCache(model.config(), b, promptLen + g.maxNewTokens(), model.dtype())) {
+            Tensor keyValid = prefill.keyValid().retainReference();
+            Tensor embeds = prefill.embeds(), positions = prefill.positions();
             for (int step = 0; step < g.maxNewTokens(); step++) {
                 Tensor next;
                 try (PointerScope scope = new PointerScope()) {
-                    long t = input.size(1), past = cache.length();
+                    long t = embeds.size(1), past = cache.length();
                     Tensor mask = Masks.causal(keyValid, t, past);
-                    LlamaModel.Output o = model.forward(new LlamaModel.Input(model.embed(input), positions, mask, cache,
-                            null, false));
+                    LlamaModel.Output o = model.forward(new LlamaModel.Input(embeds, positions, mask, cache, prefill.hook(), false));
                     next = Sampler.next(o.logits().narrow(1, t - 1, 1).squeeze(1), g);       // (B)
                     scope.detach(next.retainReference());
                 }
@@ -95,9 +109,8 @@ public final class Generator {
                 }
                 if (all || step == g.maxNewTokens() - 1) break;
                 for (int r = 0; r < b; r++) if (done[r]) chosen[r] = pad;
-                input = Tensors.longs(chosen).view(b, 1);
-                Tensor lastPos = positions.narrow(1, positions.size(1) - 1, 1);
-                positions = lastPos.add(new Scalar(1));
+                embeds = model.embed(Tensors.longs(chosen).view(b, 1));
+                positions = positions.narrow(1, positions.size(1) - 1, 1).add(new Scalar(1));
                 Tensor grown = torch.cat(new TensorVector(keyValid, Tensors.full(ScalarType.Bool, 1, b, 1)), 1);
                 keyValid.releaseReference();
                 keyValid = grown.retainReference();
@@ -107,6 +120,19 @@ public final class Generator {
         List<long[]> result = new ArrayList<>();
         for (int r = 0; r < b; r++) result.add(trimStop(out.get(r), g));
         return result;
+    }
+
+    private void checkIds(List<long[]> prompts) {
+        if (prompts.stream().anyMatch(p -> p.length == 0)) throw new IllegalArgumentException("empty prompt");
+        int vocab = model.config().vocabSize();
+        for (int r = 0; r < prompts.size(); r++) {
+            for (long id : prompts.get(r)) {
+                if (id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("prompt " + r + " has token id " + id + ", outside the model's vocabulary of "
+                            + vocab + " (tokenizer and model do not match?)");
+                }
+            }
+        }
     }
 
     private boolean hitsStop(List<Long> tokens, GenerationConfig g) {
@@ -131,11 +157,5 @@ public final class Generator {
     private String decode(List<Long> tokens) {
         if (detokenize == null) throw new IllegalStateException("stop strings need a tokenizer to decode");
         return detokenize.apply(tokens.stream().mapToLong(Long::longValue).toArray());
-    }
-
-    private static Tensor boolTensor(boolean[] values) {
-        long[] l = new long[values.length];
-        for (int i = 0; i < l.length; i++) l[i] = values[i] ? 1 : 0;
-        return Tensors.longs(l).to(ScalarType.Bool);
     }
 }

@@ -173,9 +173,11 @@ public final class LlamaModel implements AutoCloseable {
         return linear(torch.silu(gate).mul(up), params.get(p + "mlp.down_proj.weight"));
     }
 
+    /** A projection, with its bias when the model has one (attention_bias, or adapters merged into it). */
     private Tensor proj(String name, Tensor x) {
         Tensor w = params.get(name + ".weight");
-        return config.attentionBias() ? linear(x, w, new TensorOptional(params.get(name + ".bias"))) : linear(x, w);
+        String bias = name + ".bias";
+        return params.has(bias) ? linear(x, w, new TensorOptional(params.get(bias))) : linear(x, w);
     }
 
     @Override

@@ -24,6 +24,18 @@ public final class Masks {
         return allowed.logical_or(k.eq(q).unsqueeze(0)).unsqueeze(1);                // (B, 1, T, Tk)
     }
 
+    /**
+     * (B, 1, L, L) for a sequence whose position 0 holds LaVIN's modality token: causal over valid keys,
+     * and no row but row 0 may attend to column 0 (the token only feeds the routers).
+     */
+    public static Tensor modalityCausal(Tensor keyValid) {
+        long l = keyValid.size(1);
+        Tensor m = causal(keyValid, l, 0);                                           // (B, 1, L, L)
+        Tensor pos = torch.arange(new Scalar(l), Tensors.options(ScalarType.Long));
+        Tensor hidden = pos.view(1, l).eq(new Scalar(0)).logical_and(pos.view(l, 1).gt(new Scalar(0)));  // (L, L)
+        return m.logical_and(hidden.logical_not());
+    }
+
     /** RoPE positions for left-padded rows: position 0 at each row's first valid token. (B, T) int64. */
     public static Tensor positions(Tensor keyValid) {
         Tensor pos = keyValid.to(ScalarType.Long).cumsum(1).sub(new Scalar(1));

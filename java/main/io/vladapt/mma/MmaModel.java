@@ -1,0 +1,186 @@
+package io.vladapt.mma;
+
+import io.vladapt.io.TextTokenizer;
+import io.vladapt.nn.ClipVisionModel;
+import io.vladapt.nn.LlamaModel;
+import io.vladapt.nn.Masks;
+import io.vladapt.nn.Tensors;
+import java.util.List;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * LaVIN: a frozen LLaMA-family LLM and a frozen CLIP ViT joined by Mixture-of-Modality Adaptation.
+ * <ul>
+ *   <li>an MM-Adapter on the normalised input of every LLM and ViT block, before attention;</li>
+ *   <li>a learned modality token (0 text-only, 1 image) at position 0, which no other position may
+ *       attend to: each LLM router reads its normalised state;</li>
+ *   <li>the [CLS] states of evenly spaced ViT blocks, through the neck, become visual tokens placed
+ *       after "Image:"; text-only samples carry "Image: N/A" instead.</li>
+ * </ul>
+ * The sequence is {@code [t_m] [BOS] Image: v1..vk prompt answer [EOS]} with RoPE position 0 for t_m.
+ * Only {@link MmaAdapters} train; gradients still flow through the frozen ViT.
+ */
+public final class MmaModel implements AutoCloseable {
+    private final LlamaModel llm;
+    private final ClipVisionModel vit;
+    private final MmaAdapters adapters;
+    private final TextTokenizer tokenizer;
+    private final MmaConfig config;
+    private final long[] imagePrefix, textOnlyMarker;
+
+    public MmaModel(LlamaModel llm, ClipVisionModel vit, MmaAdapters adapters, TextTokenizer tokenizer) {
+        this.llm = llm;
+        this.vit = vit;
+        this.adapters = adapters;
+        this.tokenizer = tokenizer;
+        this.config = adapters.config();
+        if (llm.config().numLayers() != config.llmLayers() || llm.config().hiddenSize() != config.llmDim()) {
+            throw new IllegalArgumentException("MMA config is for a " + config.llmLayers() + " x " + config.llmDim()
+                    + " LLM, the model is " + llm.config().numLayers() + " x " + llm.config().hiddenSize());
+        }
+        if (vit.config().numLayers() != config.vitLayers() || vit.config().hiddenSize() != config.vitDim()) {
+            throw new IllegalArgumentException("MMA config is for a " + config.vitLayers() + " x " + config.vitDim()
+                    + " ViT, the model is " + vit.config().numLayers() + " x " + vit.config().hiddenSize());
+        }
+        this.imagePrefix = tokenizer.encode("Image:", false);
+        this.textOnlyMarker = tokenizer.encode("Image: N/A", false);
+    }
+
+    public LlamaModel llm() {
+        return llm;
+    }
+
+    public ClipVisionModel vit() {
+        return vit;
+    }
+
+    public MmaAdapters adapters() {
+        return adapters;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public MmaConfig config() {
+        return config;
+    }
+
+    /** Where the visual tokens sit in an image sample's token list (after BOS and "Image:"). */
+    public int visualSlot() {
+        return 1 + imagePrefix.length;
+    }
+
+    /**
+     * Token ids of one sample without the modality token: BOS, the image marker (with k placeholder
+     * ids where visual tokens go) or "Image: N/A", the prompt, then the answer and EOS if given.
+     * Prompt and answer are tokenized separately, so the supervised span starts exactly at the answer.
+     *
+     * @return the ids and the index of the first answer id (ids.length when there is no answer)
+     */
+    public Encoded encode(String prompt, String answer, boolean hasImage) {
+        long[] p = tokenizer.encode(prompt, false);
+        long[] a = answer == null ? new long[0] : tokenizer.encode(answer, false);
+        long[] marker = hasImage ? imagePrefix : textOnlyMarker;
+        int k = hasImage ? config.visualTokens() : 0;
+        int n = 1 + marker.length + k + p.length + a.length + (answer == null ? 0 : 1);
+        long[] ids = new long[n];
+        int i = 0;
+        ids[i++] = tokenizer.bosId();
+        for (long t : marker) ids[i++] = t;
+        for (int j = 0; j < k; j++) ids[i++] = Math.max(0, tokenizer.padId());     // replaced by visual tokens
+        for (long t : p) ids[i++] = t;
+        int answerStart = i;
+        for (long t : a) ids[i++] = t;
+        if (answer != null) ids[i] = tokenizer.eosId();
+        return new Encoded(ids, answerStart, hasImage);
+    }
+
+    /** A tokenized sample: ids without the modality token, and where its answer starts. */
+    public record Encoded(long[] ids, int answerStart, boolean hasImage) {}
+
+    /** (Bi, k, d) visual tokens for preprocessed images (Bi, 3, S, S). */
+    public Tensor visualTokens(Tensor pixels, boolean training) {
+        ClipVisionModel.Output o = vit.forward(pixels, (layer, normed) -> vitAdapter(layer, normed, training), true);
+        TensorVector cls = new TensorVector();
+        for (int b : config.vitBlocks()) cls.push_back(o.hiddenStates().get(b).select(1, 0));   // (Bi, d_v)
+        return adapters.neck(torch.stack(cls, 1));                                     // (Bi, k, d)
+    }
+
+    /**
+     * ViT MM-Adapter: every position is routed by a state at that position: its own sample's
+     * (default), or the batch's first sample's (LaVIN's code, vitRoutingCompat).
+     */
+    Tensor vitAdapter(int layer, Tensor normed, boolean training) {
+        long b = normed.size(0), n = normed.size(1), d = normed.size(2);
+        Tensor x = normed.reshape(b * n, 1, d);                                        // each position its own row
+        Tensor z = config.vitRoutingCompat() ? normed.narrow(0, 0, 1).expand(b, n, d).reshape(b * n, d)
+                : normed.reshape(b * n, d);
+        return MmAdapterOp.forward(x, z, adapters.vit(layer), config.vitAdapter(), training).view(b, n, d);
+    }
+
+    /** LLM MM-Adapter routed by the modality token's normalised state (position 0). */
+    Tensor llmAdapter(int layer, Tensor normed, boolean training) {
+        return MmAdapterOp.forward(normed, normed.select(1, 0), adapters.llm(layer), config.llmAdapter(), training);
+    }
+
+    /**
+     * Input embeddings (B, L, d): the modality token, then the token embeddings with the visual tokens
+     * written into image samples' placeholder slots.
+     *
+     * @param tokens   (B, L-1) int64, from {@link #encode}, padded
+     * @param hasImage (B) int64 0/1
+     * @param visual   (Bi, k, d) for the image rows, in order, or null when there are none
+     */
+    public Tensor inputEmbeds(Tensor tokens, Tensor hasImage, Tensor visual) {
+        Tensor embeds = llm.embed(tokens);                                             // (B, L-1, d)
+        if (visual != null) {
+            long slot = visualSlot(), k = config.visualTokens(), d = config.llmDim(), b = tokens.size(0);
+            Tensor rows = hasImage.nonzero().view(-1);                                 // image rows
+            Tensor full = Tensors.zeros(ScalarType.Float, b, k, d).index_copy(0, rows, visual);   // (B, k, d)
+            Tensor isImage = hasImage.to(ScalarType.Bool).view(b, 1, 1);
+            Tensor slots = torch.where(isImage, full, embeds.narrow(1, slot, k));
+            embeds = torch.cat(new TensorVector(embeds.narrow(1, 0, slot), slots,
+                    embeds.narrow(1, slot + k, embeds.size(1) - slot - k)), 1);
+        }
+        return torch.cat(new TensorVector(adapters.modality(hasImage).unsqueeze(1), embeds), 1);   // (B, L, d)
+    }
+
+    /** Logits (B, L, V) for a batch, the full sequence at once (training and evaluation of the loss). */
+    public Tensor forward(MmaBatch batch, boolean training) {
+        Tensor visual = batch.pixels() == null ? null : visualTokens(batch.pixels(), training);
+        if (visual != null && config.vitRoutingCompat()) visual = visual.index_select(0, batch.hasImage().nonzero().view(-1));
+        Tensor embeds = inputEmbeds(batch.tokens(), batch.hasImage(), visual);
+        long b = embeds.size(0), l = embeds.size(1);
+        Tensor positions = torch.arange(new Scalar(l), Tensors.options(ScalarType.Long)).view(1, l).expand(b, l);
+        Tensor mask = Masks.modalityCausal(batch.keyValid());
+        return llm.forward(new LlamaModel.Input(embeds, positions, mask, null,
+                (layer, normed) -> llmAdapter(layer, normed, training), false)).logits();
+    }
+
+    /** Mean cross-entropy over the supervised positions (answer tokens and EOS). */
+    public Tensor loss(MmaBatch batch, boolean training) {
+        Tensor logits = forward(batch, training);                                      // (B, L, V)
+        long v = logits.size(2);
+        return torch.cross_entropy_loss(logits.reshape(-1, v), batch.labels().reshape(-1), new TensorOptional(), 1, -100, 0.0);
+    }
+
+    /** Number of supervised positions in a batch. */
+    public static long supervised(MmaBatch batch) {
+        return batch.labels().ne(new Scalar(-100)).sum().item().toLong();
+    }
+
+    List<Integer> eosIds() {
+        return llm.config().eosTokenIds();
+    }
+
+    @Override
+    public void close() {
+        adapters.close();
+    }
+}
