@@ -1,0 +1,73 @@
+package io.vladapt.mma;
+
+import io.vladapt.data.ImagePipeline;
+import io.vladapt.data.ScienceQa;
+import io.vladapt.data.ScienceQaProblem;
+import io.vladapt.data.ScienceQaPrompt;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * ScienceQA problems as MMA examples. A sample longer than the context ({@code maxSeqLen} positions,
+ * modality token included) is skipped and counted, never cut: cutting drops the answer's tail or its
+ * EOS (LaVIN truncates twice and loses them). Images are preprocessed once and kept.
+ */
+public final class MmaData implements AutoCloseable {
+    private final List<MmaExample> examples = new ArrayList<>();
+    private final List<ScienceQaProblem> problems = new ArrayList<>();
+    private final List<String> prompts = new ArrayList<>();
+    private int skippedTooLong;
+
+    /**
+     * @param withImages false: every sample as text-only ("Image: N/A"), the no-vision baseline
+     * @param withAnswers false: prompts only (evaluation)
+     */
+    public static MmaData scienceQa(ScienceQa sqa, String split, MmaModel model, ScienceQaPrompt format, ImagePipeline pipe,
+                                    int maxSeqLen, boolean withImages, boolean withAnswers, int generationBudget) {
+        MmaData d = new MmaData();
+        for (ScienceQaProblem p : sqa.split(split)) {
+            String prompt = format.input(p, sqa.caption(p.pid()));
+            boolean image = withImages && p.hasImage();
+            MmaModel.Encoded enc = model.encode(prompt, withAnswers ? format.target(p) : null, image);
+            if (1 + enc.ids().length + (withAnswers ? 0 : generationBudget) > maxSeqLen) {
+                d.skippedTooLong++;
+                continue;
+            }
+            Tensor img = null;
+            if (image) {
+                try (PointerScope scope = new PointerScope()) {
+                    img = pipe.load(sqa.imagePath(p)).retainReference();
+                }
+            }
+            d.examples.add(new MmaExample(enc, img));
+            d.problems.add(p);
+            d.prompts.add(prompt);
+        }
+        return d;
+    }
+
+    public List<MmaExample> examples() {
+        return examples;
+    }
+
+    public List<ScienceQaProblem> problems() {
+        return problems;
+    }
+
+    public List<String> prompts() {
+        return prompts;
+    }
+
+    /** Samples left out because they did not fit the context. */
+    public int skippedTooLong() {
+        return skippedTooLong;
+    }
+
+    @Override
+    public void close() {
+        for (MmaExample e : examples) if (e.image() != null) e.image().releaseReference();
+        examples.clear();
+    }
+}

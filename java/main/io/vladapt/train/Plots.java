@@ -1,0 +1,63 @@
+package io.vladapt.train;
+
+import io.vladapt.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** PNG plots people would rather look at than read: training curves, accuracy bars. */
+public final class Plots {
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    private Plots() {}
+
+    /** Loss and learning rate against optimizer steps, one PNG with two panels side by side. */
+    public static void trainingCurves(List<Trainer.Metric> metrics, Path png) throws IOException {
+        if (metrics.isEmpty()) return;
+        double[] step = metrics.stream().mapToDouble(Trainer.Metric::step).toArray();
+        XYChart loss = line("training loss", "step", "loss", Map.of("loss", new double[][] {step,
+                metrics.stream().mapToDouble(Trainer.Metric::loss).toArray()}));
+        XYChart lr = line("learning rate", "step", "lr", Map.of("lr", new double[][] {step,
+                metrics.stream().mapToDouble(Trainer.Metric::lr).toArray()}));
+        save(png, List.of(loss, lr));
+    }
+
+    /** A line chart; each series is {x[], y[]}. */
+    public static XYChart line(String title, String x, String y, Map<String, double[][]> series) {
+        XYChart c = new XYChartBuilder().width(640).height(400).title(title).xAxisTitle(x).yAxisTitle(y).build();
+        c.getStyler().setLegendVisible(series.size() > 1);
+        series.forEach((name, xy) -> {
+            XYSeries s = c.addSeries(name, xy[0], xy[1]);
+            s.setMarker(SeriesMarkers.NONE);
+        });
+        return c;
+    }
+
+    /** Charts side by side in one PNG, written atomically. */
+    public static void save(Path png, List<XYChart> charts) throws IOException {
+        java.awt.image.BufferedImage[] imgs = new java.awt.image.BufferedImage[charts.size()];
+        int w = 0, h = 0;
+        for (int i = 0; i < imgs.length; i++) {
+            imgs[i] = BitmapEncoder.getBufferedImage(charts.get(i));
+            w += imgs[i].getWidth();
+            h = Math.max(h, imgs[i].getHeight());
+        }
+        java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = all.createGraphics();
+        int x = 0;
+        for (java.awt.image.BufferedImage im : imgs) {
+            g.drawImage(im, x, 0, null);
+            x += im.getWidth();
+        }
+        g.dispose();
+        AtomicFiles.write(png, tmp -> javax.imageio.ImageIO.write(all, "png", tmp.toFile()));
+    }
+}

@@ -1,0 +1,226 @@
+package io.vladapt.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vladapt.io.AtomicFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The training loop: fixed data order per epoch, per-iteration learning rate, gradient accumulation,
+ * optional clipping, AdamW, atomic checkpoints, and resumption that reaches the same weights as an
+ * uninterrupted run.
+ *
+ * <p>Determinism: the order of epoch e is a permutation drawn from Random(seed + e), and libtorch's
+ * generator is re-seeded from (seed, micro-step) before every micro-batch, so dropout masks depend
+ * only on where the run is. A resumed run therefore needs nothing but the step counter, the trainable
+ * tensors and the optimizer moments, all in the checkpoint. Same seed and config on the same CPU
+ * (and thread count) give the same loss curve to the last bit.
+ *
+ * <p>Checkpoints are folders {@code checkpoint-STEP} written under a temporary name and renamed, so
+ * a killed process leaves either the previous complete checkpoint or the new one, never half of one.
+ */
+public final class Trainer {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One optimizer step's record (also a metrics.jsonl line). */
+    public record Metric(long step, double epoch, double loss, double lr, double samplesPerSecond, double seconds) {}
+
+    private final TrainTask task;
+    private final TrainConfig cfg;
+
+    public Trainer(TrainTask task, TrainConfig cfg) {
+        this.task = task;
+        this.cfg = cfg;
+    }
+
+    public int microPerEpoch() {
+        int n = task.size() / cfg.batchSize();
+        if (n < cfg.accumSteps()) {
+            throw new IllegalArgumentException(task.size() + " examples make " + n + " micro-batches of " + cfg.batchSize()
+                    + ", fewer than one optimizer step of " + cfg.accumSteps());
+        }
+        return n - n % cfg.accumSteps();
+    }
+
+    public long totalSteps() {
+        return (long) cfg.epochs() * microPerEpoch() / cfg.accumSteps();
+    }
+
+    /**
+     * Trains to the end (or until {@code stopAfterSteps} optimizer steps have been done in total, for
+     * tests that interrupt a run). With {@code resume}, continues from the newest checkpoint in outDir.
+     */
+    public List<Metric> run(boolean resume, long stopAfterSteps) throws IOException {
+        Files.createDirectories(cfg.outDir());
+        int micro = microPerEpoch();
+        long total = totalSteps();
+        long step = 0;
+        List<Metric> metrics = new ArrayList<>();
+        try (AdamW opt = AdamW.lavin(task.trainable(), cfg.weightDecay())) {
+            Path ckpt = resume ? latestCheckpoint(cfg.outDir()) : null;
+            if (ckpt != null) {
+                task.load(ckpt);
+                opt.load(ckpt.resolve("optimizer.safetensors"));
+                step = readState(ckpt).get("step").asLong();
+                metrics.addAll(readMetrics(cfg.outDir().resolve("metrics.jsonl"), step));
+            } else if (resume && !cfg.quiet()) {
+                System.err.println("no checkpoint in " + cfg.outDir() + ": starting from scratch");
+            }
+            writeMetrics(metrics);
+            long t0 = System.nanoTime();
+            double elapsedBefore = metrics.isEmpty() ? 0 : metrics.get(metrics.size() - 1).seconds();
+            try (ProgressBar bar = cfg.quiet() ? null : progress(total, step)) {
+                while (step < total && (stopAfterSteps < 0 || step < stopAfterSteps)) {
+                    long firstMicro = step * cfg.accumSteps();
+                    int epoch = (int) (firstMicro / micro);
+                    int[] order = order(epoch);
+                    double lossSum = 0;
+                    long tStep = System.nanoTime();
+                    for (int a = 0; a < cfg.accumSteps(); a++) {
+                        long m = firstMicro + a;
+                        int at = (int) (m % micro) * cfg.batchSize();
+                        int[] batch = java.util.Arrays.copyOfRange(order, at, at + cfg.batchSize());
+                        torch.manual_seed(cfg.seed() * 1_000_003L + m);
+                        try (PointerScope scope = new PointerScope()) {
+                            Tensor loss = task.loss(batch);
+                            double v = loss.item_double();
+                            if (!Double.isFinite(v)) throw new IllegalStateException("loss is " + v + " at micro-step " + m);
+                            lossSum += v;
+                            loss.div(new org.bytedeco.pytorch.Scalar(cfg.accumSteps())).backward();
+                        }
+                    }
+                    double epochFrac = (double) firstMicro / micro;
+                    double lr = cfg.lrAt(epochFrac);
+                    if (cfg.clipNorm() > 0) opt.clip(cfg.clipNorm());
+                    opt.step(lr);
+                    opt.zeroGrad();
+                    step++;
+                    double secs = elapsedBefore + (System.nanoTime() - t0) / 1e9;
+                    double sps = cfg.effectiveBatch() / ((System.nanoTime() - tStep) / 1e9);
+                    Metric mt = new Metric(step, (double) (step * cfg.accumSteps()) / micro, lossSum / cfg.accumSteps(), lr, sps, secs);
+                    metrics.add(mt);
+                    appendMetric(mt);
+                    if (bar != null) {
+                        bar.step();
+                        bar.setExtraMessage(String.format(" loss %.4f lr %.2e %.1f samples/s", mt.loss(), lr, sps));
+                    }
+                    boolean epochEnd = (step * cfg.accumSteps()) % micro == 0;
+                    boolean periodic = cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0;
+                    if (epochEnd || periodic || step == total || step == stopAfterSteps) checkpoint(opt, step);
+                }
+            }
+        }
+        Plots.trainingCurves(metrics, cfg.outDir().resolve("training.png"));
+        return metrics;
+    }
+
+    private ProgressBar progress(long total, long done) {
+        return new ProgressBarBuilder().setTaskName("train").setInitialMax(total).startsFrom(done, java.time.Duration.ZERO)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build();
+    }
+
+    /** The order of epoch e: a permutation fixed by (seed, e). */
+    int[] order(int epoch) {
+        List<Integer> idx = new ArrayList<>();
+        for (int i = 0; i < task.size(); i++) idx.add(i);
+        java.util.Collections.shuffle(idx, new Random(cfg.seed() + epoch));
+        return idx.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private void checkpoint(AdamW opt, long step) throws IOException {
+        Path dir = cfg.outDir().resolve("checkpoint-" + step);
+        Path tmp = cfg.outDir().resolve(".checkpoint-" + step + ".tmp");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        task.save(tmp);
+        opt.save(tmp.resolve("optimizer.safetensors"));
+        ObjectNode state = JSON.createObjectNode();
+        state.put("step", step);
+        state.put("epoch", (double) (step * cfg.accumSteps()) / microPerEpoch());
+        state.put("seed", cfg.seed());
+        state.put("effective_batch", cfg.effectiveBatch());
+        AtomicFiles.writeString(tmp.resolve("trainer_state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
+        deleteTree(dir);
+        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        prune();
+    }
+
+    private void prune() throws IOException {
+        List<Path> all = checkpoints(cfg.outDir());
+        for (int i = 0; i < all.size() - cfg.keepCheckpoints(); i++) deleteTree(all.get(i));
+    }
+
+    /** Complete checkpoints (renamed into place), oldest first. */
+    public static List<Path> checkpoints(Path outDir) throws IOException {
+        if (!Files.isDirectory(outDir)) return List.of();
+        try (Stream<Path> s = Files.list(outDir)) {
+            return s.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+") && Files.isDirectory(p))
+                    .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring("checkpoint-".length()))))
+                    .toList();
+        }
+    }
+
+    public static Path latestCheckpoint(Path outDir) throws IOException {
+        List<Path> all = checkpoints(outDir);
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    static JsonNode readState(Path ckpt) {
+        try {
+            return JSON.readTree(Files.readString(ckpt.resolve("trainer_state.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + ckpt.resolve("trainer_state.json"), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- metrics.jsonl
+    private void appendMetric(Metric m) throws IOException {
+        Files.writeString(cfg.outDir().resolve("metrics.jsonl"), JSON.writeValueAsString(m) + "\n",
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    }
+
+    /** Rewrites metrics.jsonl with exactly these lines (on resume: the ones up to the checkpoint). */
+    private void writeMetrics(List<Metric> metrics) throws IOException {
+        StringBuilder s = new StringBuilder();
+        for (Metric m : metrics) s.append(JSON.writeValueAsString(m)).append('\n');
+        AtomicFiles.writeString(cfg.outDir().resolve("metrics.jsonl"), s.toString());
+    }
+
+    static List<Metric> readMetrics(Path file, long upToStep) throws IOException {
+        List<Metric> out = new ArrayList<>();
+        if (!Files.isRegularFile(file)) return out;
+        for (String line : Files.readAllLines(file)) {
+            if (line.isBlank()) continue;
+            Metric m;
+            try {
+                m = JSON.readValue(line, Metric.class);
+            } catch (IOException e) {
+                continue;  // a line cut by a kill
+            }
+            if (m.step() <= upToStep) out.add(m);
+        }
+        return out;
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+}
