@@ -41,7 +41,7 @@ public final class LoadBench {
                 () -> torch.randn(shape, Tensors.options(ScalarType.Float)).mul(new Scalar(0.02)))));
         long t0 = System.nanoTime();
         SafetensorsWriter.writePlanned(file, plan, Map.of());
-        Files.writeString(dir.resolve("config.json"), configJson(c));
+        io.vladapt.io.ModelConfigs.writeLlamaHf(c, dir.resolve("config.json"));
         long bytes = Files.size(file);
         out.printf("wrote %s: %.2f GB in %.1f s%n", file, bytes / 1e9, (System.nanoTime() - t0) / 1e9);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -49,13 +49,6 @@ public final class LoadBench {
                 LoadBench.class.getName(), dir.toString()).inheritIO().start();
         int rc = p.waitFor();
         if (rc != 0) throw new IllegalStateException("the loading JVM exited with " + rc);
-    }
-
-    private static String configJson(LlamaConfig c) {
-        return String.format("{\"model_type\": \"llama\", \"vocab_size\": %d, \"hidden_size\": %d, \"intermediate_size\": %d, "
-                + "\"num_hidden_layers\": %d, \"num_attention_heads\": %d, \"num_key_value_heads\": %d, \"head_dim\": %d, "
-                + "\"rms_norm_eps\": 1e-5, \"rope_theta\": 10000.0, \"tie_word_embeddings\": false, \"torch_dtype\": \"float32\"}",
-                c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim());
     }
 
     static long status(String key) throws IOException {

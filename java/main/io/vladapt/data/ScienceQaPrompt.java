@@ -8,6 +8,9 @@ import java.util.List;
  * Inputs: CQM, QCM, QCML, QCME, QCMLE, QCLM, QCEM, QCLEM (Q question, C context, M options, L lecture,
  * E solution). Outputs: A, AL, AE, ALE, AEL, LA, EA, LEA, ELA. As in the official code, AL appends the
  * solution and AE the lecture (their names are swapped there; kept so that numbers stay comparable).
+ * One output is VLAdapt's own: W, "The answer is {choice text}." (parse it with
+ * {@link io.vladapt.eval.AnswerParser.Mode#CHOICE}): a tiny language model learns to copy an option's
+ * words in minutes but needs far longer to map an option to its letter (see the demo).
  * Newlines in lectures and solutions become a literal backslash-n, double spaces are collapsed, and a
  * trailing "BECAUSE:" with nothing after it is removed (LaVIN's strip leaves it).
  *
@@ -17,7 +20,7 @@ import java.util.List;
  */
 public record ScienceQaPrompt(String format, String keyword, boolean useCaption) {
     private static final List<String> INPUTS = List.of("CQM", "QCM", "QCML", "QCME", "QCMLE", "QCLM", "QCEM", "QCLEM");
-    private static final List<String> OUTPUTS = List.of("A", "AL", "AE", "ALE", "AEL", "LA", "EA", "LEA", "ELA");
+    private static final List<String> OUTPUTS = List.of("A", "AL", "AE", "ALE", "AEL", "LA", "EA", "LEA", "ELA", "W");
 
     public ScienceQaPrompt {
         String[] p = format.split("-");
@@ -58,6 +61,7 @@ public record ScienceQaPrompt(String format, String keyword, boolean useCaption)
             case "LA" -> l + " " + a;
             case "EA" -> e + " " + a;
             case "LEA" -> l + " " + e + " " + a;
+            case "W" -> "The answer is " + p.choices().get(p.answer()) + ".";
             default -> e + " " + l + " " + a;
         };
         out = tidy(out);

@@ -39,6 +39,10 @@ import org.bytedeco.opencv.opencv_core.Rect;
  * social, language science) and grades 1-12 are spread so that every category is populated.
  * captions.json describes each image in words (ScienceQA ships captions too): a language model that
  * reads the caption can answer, one that sees neither caption nor image cannot.
+ *
+ * <p>One file ScienceQA does not have: scenes.json ({pid: [[shape, colour, cell, big], ...]} with
+ * indices into {@link #SHAPES} and {@link #COLORS}, cells 0-3 row-major in the 2 x 2 grid), the
+ * ground truth a vision tower can be pretrained on. ScienceQA loaders ignore it.
  */
 public final class SyntheticScienceQa {
     public static final List<String> COLORS = List.of("red", "green", "blue", "yellow", "purple", "orange");
@@ -99,6 +103,7 @@ public final class SyntheticScienceQa {
     private int writeAll(Path root) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode problems = json.createObjectNode(), splits = json.createObjectNode(), captions = json.createObjectNode();
+        ObjectNode scenes = json.createObjectNode();
         ObjectNode capMap = captions.putObject("captions");
         int pid = 0;
         Map<String, Integer> sizes = new LinkedHashMap<>();
@@ -117,12 +122,15 @@ public final class SyntheticScienceQa {
                     Files.createDirectories(dir);
                     draw(m.scene(), dir.resolve("image.png"));
                     capMap.put(id, m.caption());
+                    ArrayNode sc = scenes.putArray(id);
+                    for (Shape sh : m.scene()) sc.addArray().add(sh.shape()).add(sh.color()).add(sh.cell()).add(sh.big() ? 1 : 0);
                 }
             }
         }
         AtomicFiles.writeString(root.resolve("problems.json"), json.writeValueAsString(problems));
         AtomicFiles.writeString(root.resolve("pid_splits.json"), json.writeValueAsString(splits));
         AtomicFiles.writeString(root.resolve("captions.json"), json.writeValueAsString(captions));
+        AtomicFiles.writeString(root.resolve("scenes.json"), new ObjectMapper().writeValueAsString(scenes));
         return pid;
     }
 
@@ -226,6 +234,35 @@ public final class SyntheticScienceQa {
     }
 
     private void draw(List<Shape> scene, Path file) {
+        Mat m = render(scene);
+        if (!imwrite(file.toString(), m)) throw new IllegalStateException("OpenCV could not write " + file);
+    }
+
+    /**
+     * Random scenes that are not ScienceQA problems, rendered in memory, with their ground truth: more
+     * images to pretrain a vision tower on than the problems have.
+     *
+     * @return per scene the BGR image and [[shape, colour, cell, big], ...]
+     */
+    public static List<Map.Entry<Mat, int[][]>> randomScenes(int count, int imageSize, long seed) {
+        SyntheticScienceQa g = new SyntheticScienceQa(new Spec(0, 0, 0, imageSize, seed));
+        List<Map.Entry<Mat, int[][]>> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            List<Shape> scene = new ArrayList<>();
+            int n = 1 + g.rnd.nextInt(4);
+            for (int k = 0; k < n; k++) scene.add(new Shape(g.rnd.nextInt(3), g.rnd.nextInt(6), -1, g.rnd.nextBoolean()));
+            g.placeCells(scene);
+            int[][] truth = new int[n][];
+            for (int k = 0; k < n; k++) {
+                Shape s = scene.get(k);
+                truth[k] = new int[] {s.shape(), s.color(), s.cell(), s.big() ? 1 : 0};
+            }
+            out.add(Map.entry(g.render(scene), truth));
+        }
+        return out;
+    }
+
+    private Mat render(List<Shape> scene) {
         int n = spec.imageSize(), half = n / 2;
         int bg = 225 + rnd.nextInt(31);
         Mat m = new Mat(n, n, opencv_core.CV_8UC3, new org.bytedeco.opencv.opencv_core.Scalar(bg, bg, bg, 0));
@@ -247,7 +284,7 @@ public final class SyntheticScienceQa {
                 }
             }
         }
-        if (!imwrite(file.toString(), m)) throw new IllegalStateException("OpenCV could not write " + file);
+        return m;
     }
 
     // ---------------------------------------------------------------- text problems
@@ -297,6 +334,20 @@ public final class SyntheticScienceQa {
         pool.add(f.right());
         return new Made(problem(pid, split, f.question(), f.right(), pool, "", null, f.subject(), "facts",
                 "Some facts are worth remembering.", f.statement()), null, null);
+    }
+
+    /**
+     * Problems (and, for image problems, their captions; null otherwise) made in memory without
+     * drawing anything: text to train a language model on, far more than a dataset's images.
+     */
+    public static List<Map.Entry<ScienceQaProblem, String>> textProblems(int count, long seed) {
+        SyntheticScienceQa g = new SyntheticScienceQa(new Spec(0, 0, 0, 64, seed));
+        List<Map.Entry<ScienceQaProblem, String>> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Made m = g.make("text-" + i, "train");
+            out.add(new java.util.AbstractMap.SimpleImmutableEntry<>(m.problem(), m.caption()));
+        }
+        return out;
     }
 
     /** Every fact of the bank as a sentence: text a language model can learn the no-context answers from. */

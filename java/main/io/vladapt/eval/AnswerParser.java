@@ -5,31 +5,66 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The choice a generated text names: the first match of LaVIN's pattern {@code The answer is ([A-Z]).}
+ * The choice a generated text names. LETTER (LaVIN's): the first match of {@code The answer is ([A-Z]).};
+ * CHOICE (for the W output format): {@code The answer is <text>.} where the text equals one choice
+ * (case and spacing ignored).
  * Unparseable (or out-of-range) answers count as wrong by default (LLaVA's policy); LaVIN replaces them
  * by a random choice, available here with a fixed seed so that results can be repeated.
  */
 public final class AnswerParser {
     private static final Pattern ANSWER = Pattern.compile("The answer is ([A-Z]).");
+    private static final Pattern CHOICE_TEXT = Pattern.compile("The answer is (.+?)\\s*\\.");
 
     public enum Fallback { WRONG, RANDOM }
 
+    public enum Mode { LETTER, CHOICE }
+
+    private final Mode mode;
     private final Fallback fallback;
     private final Random random;
 
     public AnswerParser(Fallback fallback, long seed) {
+        this(Mode.LETTER, fallback, seed);
+    }
+
+    public AnswerParser(Mode mode, Fallback fallback, long seed) {
+        this.mode = mode;
         this.fallback = fallback;
         this.random = new Random(seed);
     }
 
     /** The chosen index, or -1 when unparseable and the policy counts it wrong. */
+    public int parse(String generated, java.util.List<String> choices) {
+        int i = mode == Mode.LETTER ? letter(generated, choices.size()) : choiceText(generated, choices);
+        if (i >= 0) return i;
+        return fallback == Fallback.RANDOM ? random.nextInt(choices.size()) : -1;
+    }
+
+    /** LETTER mode with only the number of choices known. */
     public int parse(String generated, int numChoices) {
+        int i = letter(generated, numChoices);
+        return i >= 0 ? i : fallback == Fallback.RANDOM ? random.nextInt(numChoices) : -1;
+    }
+
+    private static int letter(String generated, int numChoices) {
         Matcher m = ANSWER.matcher(generated);
         if (m.find()) {
             int i = m.group(1).charAt(0) - 'A';
             if (i < numChoices) return i;
         }
-        return fallback == Fallback.RANDOM ? random.nextInt(numChoices) : -1;
+        return -1;
+    }
+
+    private static int choiceText(String generated, java.util.List<String> choices) {
+        Matcher m = CHOICE_TEXT.matcher(generated);
+        if (!m.find()) return -1;
+        String said = norm(m.group(1));
+        for (int i = 0; i < choices.size(); i++) if (norm(choices.get(i)).equals(said)) return i;
+        return -1;
+    }
+
+    private static String norm(String s) {
+        return s.strip().replaceAll("\\s+", " ").toLowerCase(java.util.Locale.ROOT);
     }
 
     public static boolean parseable(String generated) {

@@ -120,6 +120,49 @@ public final class ModelConfigs {
                 c.path("layer_norm_eps").asDouble(1e-5));
     }
 
+    /** Writes an HF config.json for a LLaMA config (readable by transformers and by {@link #llamaFromHf}). */
+    public static void writeLlamaHf(LlamaConfig c, Path configJson) throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode j = JSON.createObjectNode();
+        j.putArray("architectures").add("LlamaForCausalLM");
+        j.put("model_type", "llama");
+        j.put("vocab_size", c.vocabSize());
+        j.put("hidden_size", c.hiddenSize());
+        j.put("intermediate_size", c.intermediateSize());
+        j.put("num_hidden_layers", c.numLayers());
+        j.put("num_attention_heads", c.numHeads());
+        j.put("num_key_value_heads", c.numKvHeads());
+        j.put("head_dim", c.headDim());
+        j.put("hidden_act", "silu");
+        j.put("rms_norm_eps", c.rmsNormEps());
+        j.put("rope_theta", c.ropeTheta());
+        j.put("max_position_embeddings", c.maxPositions());
+        j.put("tie_word_embeddings", c.tieWordEmbeddings());
+        j.put("attention_bias", c.attentionBias());
+        j.put("bos_token_id", c.bosTokenId());
+        if (c.eosTokenIds().size() == 1) j.put("eos_token_id", c.eosTokenIds().get(0));
+        else c.eosTokenIds().forEach(j.putArray("eos_token_id")::add);
+        if (c.padTokenId() >= 0) j.put("pad_token_id", c.padTokenId());
+        j.put("torch_dtype", c.dtype());
+        AtomicFiles.writeString(configJson, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(j));
+    }
+
+    /** Writes an HF CLIPVisionModel config.json. */
+    public static void writeClipVisionHf(ClipVisionConfig c, Path configJson) throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode j = JSON.createObjectNode();
+        j.putArray("architectures").add("CLIPVisionModel");
+        j.put("model_type", "clip_vision_model");
+        j.put("hidden_size", c.hiddenSize());
+        j.put("intermediate_size", c.intermediateSize());
+        j.put("num_hidden_layers", c.numLayers());
+        j.put("num_attention_heads", c.numHeads());
+        j.put("image_size", c.imageSize());
+        j.put("patch_size", c.patchSize());
+        j.put("num_channels", c.numChannels());
+        j.put("hidden_act", c.hiddenAct());
+        j.put("layer_norm_eps", c.layerNormEps());
+        AtomicFiles.writeString(configJson, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(j));
+    }
+
     /** Required integer fields with messages that name the file and the key. */
     private record Fields(Path path, JsonNode node) {
         int integer(String key) {

@@ -26,11 +26,23 @@ public final class MmaData implements AutoCloseable {
      */
     public static MmaData scienceQa(ScienceQa sqa, String split, MmaModel model, ScienceQaPrompt format, ImagePipeline pipe,
                                     int maxSeqLen, boolean withImages, boolean withAnswers, int generationBudget) {
+        return scienceQa(sqa, split, model, format, pipe, maxSeqLen, withImages, withAnswers, generationBudget, false);
+    }
+
+    /**
+     * As above; with {@code captionsAsImage}, text-only samples of image problems read their caption
+     * after "Image:" where the visual tokens would go (a reference for what the LM can do with a
+     * perfect description of the image).
+     */
+    public static MmaData scienceQa(ScienceQa sqa, String split, MmaModel model, ScienceQaPrompt format, ImagePipeline pipe,
+                                    int maxSeqLen, boolean withImages, boolean withAnswers, int generationBudget,
+                                    boolean captionsAsImage) {
         MmaData d = new MmaData();
         for (ScienceQaProblem p : sqa.split(split)) {
             String prompt = format.input(p, sqa.caption(p.pid()));
             boolean image = withImages && p.hasImage();
-            MmaModel.Encoded enc = model.encode(prompt, withAnswers ? format.target(p) : null, image);
+            String described = captionsAsImage && p.hasImage() ? sqa.caption(p.pid()) : null;
+            MmaModel.Encoded enc = model.encode(prompt, withAnswers ? format.target(p) : null, image, described);
             if (1 + enc.ids().length + (withAnswers ? 0 : generationBudget) > maxSeqLen) {
                 d.skippedTooLong++;
                 continue;

@@ -34,16 +34,13 @@ public final class MmaEval {
              ProgressBar bar = quiet ? null : new ProgressBarBuilder().setTaskName("eval").setInitialMax(n)
                      .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build()) {
             for (int at = 0; at < n; at += batchSize) {
-                List<MmaInference.Prompt> batch = new ArrayList<>();
-                for (int i = at; i < Math.min(n, at + batchSize); i++) {
-                    batch.add(new MmaInference.Prompt(data.prompts().get(i), data.examples().get(i).image()));
-                }
-                outputs.addAll(inf.answer(batch, g, null));
+                List<MmaExample> batch = data.examples().subList(at, Math.min(n, at + batchSize));
+                outputs.addAll(inf.decode(inf.generateEncoded(batch, g, null)));
                 if (bar != null) bar.stepBy(batch.size());
             }
         }
         int[] predicted = new int[n];
-        for (int i = 0; i < n; i++) predicted[i] = parser.parse(outputs.get(i), data.problems().get(i).choices().size());
+        for (int i = 0; i < n; i++) predicted[i] = parser.parse(outputs.get(i), data.problems().get(i).choices());
         return new Result(data.problems(), outputs, predicted, ScienceQaScore.table(data.problems(), predicted),
                 data.skippedTooLong(), (System.nanoTime() - t0) / 1e9);
     }

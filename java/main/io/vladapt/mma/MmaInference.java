@@ -44,22 +44,33 @@ public final class MmaInference implements AutoCloseable {
 
     /** Generated answer text per prompt. */
     public List<String> answer(List<Prompt> prompts, GenerationConfig g, Generator.TokenListener listener) {
+        return decode(generate(prompts, g, listener));
+    }
+
+    public List<String> decode(List<long[]> ids) {
         List<String> out = new ArrayList<>();
-        for (long[] ids : generate(prompts, g, listener)) out.add(model.tokenizer().decode(ids));
+        for (long[] i : ids) out.add(model.tokenizer().decode(i));
         return out;
     }
 
     /** Generated ids per prompt (EOS not included). */
     public List<long[]> generate(List<Prompt> prompts, GenerationConfig g, Generator.TokenListener listener) {
+        List<MmaExample> encoded = new ArrayList<>();
+        for (Prompt p : prompts) encoded.add(new MmaExample(model.encode(p.text(), null, p.image() != null), p.image()));
+        return generateEncoded(encoded, g, listener);
+    }
+
+    /** Generated ids for prompts already encoded with {@link MmaModel#encode} (no answer). */
+    public List<long[]> generateEncoded(List<MmaExample> prompts, GenerationConfig g, Generator.TokenListener listener) {
         if (!merged) return run(prompts, g, listener, null);
         // one merged LLM per modality: generate each modality's rows separately, then restore the order
         List<long[]> result = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) result.add(null);
         for (int m = 0; m < 2; m++) {
-            List<Prompt> rows = new ArrayList<>();
+            List<MmaExample> rows = new ArrayList<>();
             List<Integer> at = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
-                if ((prompts.get(i).image() != null ? 1 : 0) == m) {
+                if ((prompts.get(i).encoded().hasImage() ? 1 : 0) == m) {
                     rows.add(prompts.get(i));
                     at.add(i);
                 }
@@ -73,17 +84,17 @@ public final class MmaInference implements AutoCloseable {
         return result;
     }
 
-    private List<long[]> run(List<Prompt> prompts, GenerationConfig g, Generator.TokenListener listener, LlamaModel mergedModel) {
+    private List<long[]> run(List<MmaExample> prompts, GenerationConfig g, Generator.TokenListener listener, LlamaModel mergedModel) {
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             int b = prompts.size();
             long[] has = new long[b];
             List<MmaModel.Encoded> enc = new ArrayList<>();
             TensorVector images = new TensorVector();
             for (int i = 0; i < b; i++) {
-                Prompt p = prompts.get(i);
-                has[i] = p.image() != null ? 1 : 0;
-                enc.add(model.encode(p.text(), null, p.image() != null));
-                if (p.image() != null) images.push_back(p.image());
+                MmaExample p = prompts.get(i);
+                has[i] = p.encoded().hasImage() ? 1 : 0;
+                enc.add(p.encoded());
+                if (p.encoded().hasImage()) images.push_back(p.image());
             }
             Tensor hasImage = Tensors.longs(has);
             Tensor visual = images.size() == 0 ? null : model.visualTokens(torch.stack(images, 0), false);

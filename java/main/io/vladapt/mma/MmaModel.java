@@ -84,9 +84,17 @@ public final class MmaModel implements AutoCloseable {
      * @return the ids and the index of the first answer id (ids.length when there is no answer)
      */
     public Encoded encode(String prompt, String answer, boolean hasImage) {
+        return encode(prompt, answer, hasImage, null);
+    }
+
+    /**
+     * As {@link #encode(String, String, boolean)}; for a text-only sample, a non-null {@code imageText}
+     * replaces "N/A" after "Image:" (a description read in place of the image, e.g. a caption).
+     */
+    public Encoded encode(String prompt, String answer, boolean hasImage, String imageText) {
         long[] p = tokenizer.encode(prompt, false);
         long[] a = answer == null ? new long[0] : tokenizer.encode(answer, false);
-        long[] marker = hasImage ? imagePrefix : textOnlyMarker;
+        long[] marker = hasImage ? imagePrefix : imageText == null ? textOnlyMarker : tokenizer.encode("Image: " + imageText, false);
         int k = hasImage ? config.visualTokens() : 0;
         int n = 1 + marker.length + k + p.length + a.length + (answer == null ? 0 : 1);
         long[] ids = new long[n];

@@ -217,6 +217,11 @@ public final class Trainer {
         return out;
     }
 
+    /** Removes a folder of outputs (a previous run's checkpoints and metrics) and everything in it. */
+    public static void deleteOutputs(Path p) throws IOException {
+        deleteTree(p);
+    }
+
     static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) return;
         try (Stream<Path> s = Files.walk(p)) {
