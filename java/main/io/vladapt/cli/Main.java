@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code vladapt} command line. */
 @Command(name = "vladapt", mixinStandardHelpOptions = true, version = "vladapt 0.1.0",
         description = "Vision for LLMs on the JVM: LaVIN's Mixture-of-Modality Adaptation and VPGTrans over libtorch.",
-        subcommands = {DemoCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class})
+        subcommands = {DemoCommand.class, MmaCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -19,15 +19,16 @@ public final class Main implements Runnable {
         if (System.getProperty("org.bytedeco.javacpp.maxPhysicalBytes") == null) {
             System.setProperty("org.bytedeco.javacpp.maxPhysicalBytes", "0");
         }
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args).execute(args));
     }
 
     /**
      * The command line with VLAdapt's error handling: bad input (a malformed file, a wrong option
      * value) prints one line naming the problem and exits 2; VLADAPT_DEBUG=1 shows the stack trace.
      */
-    public static CommandLine commandLine() {
+    public static CommandLine commandLine(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setDefaultValueProvider(ConfigDefaults.from(args));
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             boolean userError = e instanceof IllegalArgumentException || e instanceof java.io.UncheckedIOException
                     || e instanceof java.io.IOException || e instanceof IllegalStateException;

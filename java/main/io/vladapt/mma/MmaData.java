@@ -60,6 +60,38 @@ public final class MmaData implements AutoCloseable {
         return d;
     }
 
+    /** Alpaca / LLaVA samples as MMA examples (answers supervised); too-long samples are counted and skipped. */
+    public static MmaData instructions(List<io.vladapt.data.InstructionData.Sample> samples, MmaModel model, ImagePipeline pipe,
+                                       int maxSeqLen) {
+        MmaData d = new MmaData();
+        for (io.vladapt.data.InstructionData.Sample s : samples) {
+            MmaModel.Encoded enc = model.encode(s.prompt(), s.answer(), s.image() != null);
+            if (1 + enc.ids().length > maxSeqLen) {
+                d.skippedTooLong++;
+                continue;
+            }
+            Tensor img = null;
+            if (s.image() != null) {
+                try (PointerScope scope = new PointerScope()) {
+                    img = pipe.load(s.image()).retainReference();
+                }
+            }
+            d.examples.add(new MmaExample(enc, img));
+            d.prompts.add(s.prompt());
+        }
+        return d;
+    }
+
+    /** Appends another source's examples (they are then owned and closed here). */
+    public MmaData addAll(MmaData other) {
+        examples.addAll(other.examples);
+        prompts.addAll(other.prompts);
+        problems.addAll(other.problems);
+        skippedTooLong += other.skippedTooLong;
+        other.examples.clear();
+        return this;
+    }
+
     public List<MmaExample> examples() {
         return examples;
     }

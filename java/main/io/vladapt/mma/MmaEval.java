@@ -8,14 +8,12 @@ import io.vladapt.eval.AnswerParser;
 import io.vladapt.eval.ScienceQaScore;
 import io.vladapt.io.AtomicFiles;
 import io.vladapt.nn.GenerationConfig;
+import io.vladapt.train.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /** ScienceQA evaluation of an MMA model: generate, parse "The answer is X.", score by category. */
 public final class MmaEval {
@@ -30,13 +28,11 @@ public final class MmaEval {
         long t0 = System.nanoTime();
         List<String> outputs = new ArrayList<>();
         int n = data.examples().size();
-        try (MmaInference inf = new MmaInference(model, merged);
-             ProgressBar bar = quiet ? null : new ProgressBarBuilder().setTaskName("eval").setInitialMax(n)
-                     .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build()) {
+        try (MmaInference inf = new MmaInference(model, merged); Progress bar = Progress.start("eval", n, 0, quiet)) {
             for (int at = 0; at < n; at += batchSize) {
                 List<MmaExample> batch = data.examples().subList(at, Math.min(n, at + batchSize));
                 outputs.addAll(inf.decode(inf.generateEncoded(batch, g, null)));
-                if (bar != null) bar.stepBy(batch.size());
+                bar.step(batch.size(), "");
             }
         }
         int[] predicted = new int[n];

@@ -13,9 +13,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -84,7 +81,7 @@ public final class Trainer {
             writeMetrics(metrics);
             long t0 = System.nanoTime();
             double elapsedBefore = metrics.isEmpty() ? 0 : metrics.get(metrics.size() - 1).seconds();
-            try (ProgressBar bar = cfg.quiet() ? null : progress(total, step)) {
+            try (Progress bar = Progress.start("train", total, step, cfg.quiet())) {
                 while (step < total && (stopAfterSteps < 0 || step < stopAfterSteps)) {
                     long firstMicro = step * cfg.accumSteps();
                     int epoch = (int) (firstMicro / micro);
@@ -115,10 +112,7 @@ public final class Trainer {
                     Metric mt = new Metric(step, (double) (step * cfg.accumSteps()) / micro, lossSum / cfg.accumSteps(), lr, sps, secs);
                     metrics.add(mt);
                     appendMetric(mt);
-                    if (bar != null) {
-                        bar.step();
-                        bar.setExtraMessage(String.format(" loss %.4f lr %.2e %.1f samples/s", mt.loss(), lr, sps));
-                    }
+                    bar.step(1, String.format(" loss %.4f lr %.2e %.1f samples/s", mt.loss(), lr, sps));
                     boolean epochEnd = (step * cfg.accumSteps()) % micro == 0;
                     boolean periodic = cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0;
                     if (epochEnd || periodic || step == total || step == stopAfterSteps) checkpoint(opt, step);
@@ -127,11 +121,6 @@ public final class Trainer {
         }
         Plots.trainingCurves(metrics, cfg.outDir().resolve("training.png"));
         return metrics;
-    }
-
-    private ProgressBar progress(long total, long done) {
-        return new ProgressBarBuilder().setTaskName("train").setInitialMax(total).startsFrom(done, java.time.Duration.ZERO)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build();
     }
 
     /** The order of epoch e: a permutation fixed by (seed, e). */
