@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** {@code vladapt bench ...}: benchmarks that print medians and ratios against a baseline. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (medians and ratios).",
-        subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class})
+        subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class, BenchCommand.Mma.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -93,6 +93,23 @@ final class BenchCommand implements Runnable {
                     java.nio.file.Files.deleteIfExists(d);
                 }
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "mma", mixinStandardHelpOptions = true,
+            description = "MMA training-step time and peak memory (demo shapes and a LLaMA-7B-shaped stack, C++ op vs naive), "
+                    + "and chat tokens/s merged vs unmerged.")
+    static final class Mma implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--steps", defaultValue = "9", description = "timed steps per configuration (default: ${DEFAULT-VALUE})")
+        int steps;
+
+        @Option(names = "--threads", description = "threads (default: all cores)")
+        Integer threads;
+
+        @Override
+        public Integer call() throws Exception {
+            io.vladapt.bench.MmaBench.run(System.out, steps, threads != null ? threads : Runtime.getRuntime().availableProcessors());
             return 0;
         }
     }

@@ -32,6 +32,7 @@ public final class MmaModel implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final MmaConfig config;
     private final long[] imagePrefix, textOnlyMarker;
+    private boolean naiveOps;
 
     public MmaModel(LlamaModel llm, ClipVisionModel vit, MmaAdapters adapters, TextTokenizer tokenizer) {
         this.llm = llm;
@@ -49,6 +50,18 @@ public final class MmaModel implements AutoCloseable {
         }
         this.imagePrefix = tokenizer.encode("Image:", false);
         this.textOnlyMarker = tokenizer.encode("Image: N/A", false);
+    }
+
+    /**
+     * Benchmarks only: run the adapters as LaVIN's op-by-op composition from Java instead of the C++
+     * op (same numbers, see MmAdapterParityTest), to measure what the op buys inside a training step.
+     */
+    public void useNaiveOps(boolean naive) {
+        this.naiveOps = naive;
+    }
+
+    private Tensor adapter(Tensor x, Tensor z, MmAdapterWeights w, AdapterSettings s, boolean training) {
+        return naiveOps ? NaiveAdapters.mmAdapter(x, z, w, s, training) : MmAdapterOp.forward(x, z, w, s, training);
     }
 
     public LlamaModel llm() {
@@ -129,12 +142,12 @@ public final class MmaModel implements AutoCloseable {
         Tensor x = normed.reshape(b * n, 1, d);                                        // each position its own row
         Tensor z = config.vitRoutingCompat() ? normed.narrow(0, 0, 1).expand(b, n, d).reshape(b * n, d)
                 : normed.reshape(b * n, d);
-        return MmAdapterOp.forward(x, z, adapters.vit(layer), config.vitAdapter(), training).view(b, n, d);
+        return adapter(x, z, adapters.vit(layer), config.vitAdapter(), training).view(b, n, d);
     }
 
     /** LLM MM-Adapter routed by the modality token's normalised state (position 0). */
     Tensor llmAdapter(int layer, Tensor normed, boolean training) {
-        return MmAdapterOp.forward(normed, normed.select(1, 0), adapters.llm(layer), config.llmAdapter(), training);
+        return adapter(normed, normed.select(1, 0), adapters.llm(layer), config.llmAdapter(), training);
     }
 
     /**
