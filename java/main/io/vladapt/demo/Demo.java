@@ -119,8 +119,8 @@ public final class Demo {
         out.printf("%nwall time: %.1f s (data %.1f, LM %.1f, ViT %.1f; cached phases take ~0)%n", total, tData, tLm, tVit);
         writeSummary(runs, tables, trainable, seconds, total);
         Plots.save(runs.resolve("training.png"), List.of(
-                Plots.line("text-only baseline", "step", "loss", Map.of("loss", curve(baseCurve))),
-                Plots.line("MMA", "step", "loss", Map.of("loss", curve(mmaCurve)))));
+                Plots.line("text-only baseline: loss", "step", "loss", Plots.lossSeries(curve(baseCurve)[0], curve(baseCurve)[1])),
+                Plots.line("MMA: loss", "step", "loss", Plots.lossSeries(curve(mmaCurve)[0], curve(mmaCurve)[1]))));
         accuracyChart(tables, runs.resolve("accuracy.png"));
         out.println("plots: " + runs.resolve("training.png") + ", " + runs.resolve("accuracy.png"));
     }

@@ -23,17 +23,31 @@ public final class Plots {
     public static void trainingCurves(List<Trainer.Metric> metrics, Path png) throws IOException {
         if (metrics.isEmpty()) return;
         double[] step = metrics.stream().mapToDouble(Trainer.Metric::step).toArray();
-        XYChart loss = line("training loss", "step", "loss", Map.of("loss", new double[][] {step,
-                metrics.stream().mapToDouble(Trainer.Metric::loss).toArray()}));
+        double[] raw = metrics.stream().mapToDouble(Trainer.Metric::loss).toArray();
+        XYChart loss = line("training loss", "step", "loss", lossSeries(step, raw));
         XYChart lr = line("learning rate", "step", "lr", Map.of("lr", new double[][] {step,
                 metrics.stream().mapToDouble(Trainer.Metric::lr).toArray()}));
         save(png, List.of(loss, lr));
+    }
+
+    /** Per-step loss and its exponential moving average (the trend a noisy per-step curve hides). */
+    public static Map<String, double[][]> lossSeries(double[] step, double[] raw) {
+        double[] ema = new double[raw.length];
+        double alpha = 2.0 / (Math.min(100, Math.max(2, raw.length / 20)) + 1);
+        for (int i = 0; i < raw.length; i++) ema[i] = i == 0 ? raw[0] : alpha * raw[i] + (1 - alpha) * ema[i - 1];
+        Map<String, double[][]> m = new java.util.LinkedHashMap<>();
+        m.put("per step", new double[][] {step, raw});
+        m.put("moving average", new double[][] {step, ema});
+        return m;
     }
 
     /** A line chart; each series is {x[], y[]}. */
     public static XYChart line(String title, String x, String y, Map<String, double[][]> series) {
         XYChart c = new XYChartBuilder().width(640).height(400).title(title).xAxisTitle(x).yAxisTitle(y).build();
         c.getStyler().setLegendVisible(series.size() > 1);
+        c.getStyler().setXAxisDecimalPattern("#");
+        c.getStyler().setXAxisTickMarkSpacingHint(120);
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
         series.forEach((name, xy) -> {
             XYSeries s = c.addSeries(name, xy[0], xy[1]);
             s.setMarker(SeriesMarkers.NONE);
