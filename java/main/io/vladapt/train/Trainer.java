@@ -10,10 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -37,12 +40,38 @@ public final class Trainer {
     /** One optimizer step's record (also a metrics.jsonl line). */
     public record Metric(long step, double epoch, double loss, double lr, double samplesPerSecond, double seconds) {}
 
+    /**
+     * Scores the model after a whole epoch (validation CIDEr, VQA accuracy, ...). Runs between the
+     * epoch's last optimizer step and its checkpoint, so a resumed run never scores an epoch twice
+     * and never misses one.
+     */
+    @FunctionalInterface
+    public interface EpochEval {
+        Map<String, Double> evaluate(int epoch) throws IOException;
+    }
+
+    /** One eval.jsonl line: the scores after {@code epoch} whole epochs. */
+    public record EvalRecord(int epoch, long step, double seconds, Map<String, Double> scores) {}
+
     private final TrainTask task;
     private final TrainConfig cfg;
+    private EpochEval epochEval;
+    private final List<EvalRecord> evals = new ArrayList<>();
 
     public Trainer(TrainTask task, TrainConfig cfg) {
         this.task = task;
         this.cfg = cfg;
+    }
+
+    /** Scores after every epoch into eval.jsonl (and {@link #evals()}). */
+    public Trainer withEpochEval(EpochEval e) {
+        this.epochEval = e;
+        return this;
+    }
+
+    /** The epoch scores of the last {@link #run}, resumed ones included. */
+    public List<EvalRecord> evals() {
+        return List.copyOf(evals);
     }
 
     public int microPerEpoch() {
@@ -68,17 +97,21 @@ public final class Trainer {
         long total = totalSteps();
         long step = 0;
         List<Metric> metrics = new ArrayList<>();
-        try (AdamW opt = AdamW.lavin(task.trainable(), cfg.weightDecay())) {
+        evals.clear();
+        TrainConfig.Optim o = cfg.optim();
+        try (AdamW opt = new AdamW(task.trainable(), o.beta1(), o.beta2(), 1e-8, cfg.weightDecay())) {
             Path ckpt = resume ? latestCheckpoint(cfg.outDir()) : null;
             if (ckpt != null) {
                 task.load(ckpt);
                 opt.load(ckpt.resolve("optimizer.safetensors"));
                 step = readState(ckpt).get("step").asLong();
                 metrics.addAll(readMetrics(cfg.outDir().resolve("metrics.jsonl"), step));
+                evals.addAll(readEvals(cfg.outDir().resolve("eval.jsonl"), step * cfg.accumSteps() / micro));
             } else if (resume && !cfg.quiet()) {
                 System.err.println("no checkpoint in " + cfg.outDir() + ": starting from scratch");
             }
             writeMetrics(metrics);
+            writeEvals();
             long t0 = System.nanoTime();
             double elapsedBefore = metrics.isEmpty() ? 0 : metrics.get(metrics.size() - 1).seconds();
             try (Progress bar = Progress.start("train", total, step, cfg.quiet())) {
@@ -114,6 +147,7 @@ public final class Trainer {
                     appendMetric(mt);
                     bar.step(1, String.format(" loss %.4f lr %.2e %.1f samples/s", mt.loss(), lr, sps));
                     boolean epochEnd = (step * cfg.accumSteps()) % micro == 0;
+                    if (epochEnd && epochEval != null) evaluate((int) (step * cfg.accumSteps() / micro), step, secs);
                     boolean periodic = cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0;
                     if (epochEnd || periodic || step == total || step == stopAfterSteps) checkpoint(opt, step);
                 }
@@ -175,6 +209,40 @@ public final class Trainer {
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + ckpt.resolve("trainer_state.json"), e);
         }
+    }
+
+    private void evaluate(int epoch, long step, double secs) throws IOException {
+        Map<String, Double> scores;
+        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
+            scores = new LinkedHashMap<>(epochEval.evaluate(epoch));
+        }
+        EvalRecord r = new EvalRecord(epoch, step, secs, scores);
+        evals.add(r);
+        Files.writeString(cfg.outDir().resolve("eval.jsonl"), JSON.writeValueAsString(r) + "\n",
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        if (!cfg.quiet()) System.err.println("epoch " + epoch + ": " + scores);
+    }
+
+    private void writeEvals() throws IOException {
+        StringBuilder s = new StringBuilder();
+        for (EvalRecord r : evals) s.append(JSON.writeValueAsString(r)).append('\n');
+        AtomicFiles.writeString(cfg.outDir().resolve("eval.jsonl"), s.toString());
+    }
+
+    /** The eval.jsonl lines of epochs up to {@code upToEpoch} (a resumed run drops later ones). */
+    public static List<EvalRecord> readEvals(Path file, long upToEpoch) throws IOException {
+        List<EvalRecord> out = new ArrayList<>();
+        if (!Files.isRegularFile(file)) return out;
+        for (String line : Files.readAllLines(file)) {
+            if (line.isBlank()) continue;
+            try {
+                EvalRecord r = JSON.readValue(line, EvalRecord.class);
+                if (r.epoch() <= upToEpoch) out.add(r);
+            } catch (IOException e) {
+                // a line cut by a kill
+            }
+        }
+        return out;
     }
 
     // ---------------------------------------------------------------- metrics.jsonl
