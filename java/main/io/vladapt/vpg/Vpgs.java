@@ -1,0 +1,26 @@
+package io.vladapt.vpg;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** VPG folders: vpg.safetensors + vpg_config.json, whose "kind" says which class reads them. */
+public final class Vpgs {
+    static final ObjectMapper JSON = new ObjectMapper();
+    public static final String WEIGHTS = "vpg.safetensors", CONFIG = "vpg_config.json";
+
+    private Vpgs() {}
+
+    public static Vpg load(Path dir) throws IOException {
+        Path cfg = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(cfg)) throw new IllegalArgumentException(dir + ": no " + CONFIG + " (not a VPG folder)");
+        ObjectNode c = (ObjectNode) JSON.readTree(Files.readString(cfg));
+        String kind = c.path("kind").asText();
+        return switch (kind) {
+            case "neck" -> NeckVpg.load(dir, c);
+            default -> throw new IllegalArgumentException(cfg + ": unknown VPG kind '" + kind + "' (known: neck, qformer)");
+        };
+    }
+}
