@@ -276,59 +276,26 @@ public final class Demo {
             out.println("  (cached)");
             return;
         }
-        Trainer.deleteOutputs(vitDir);
-        Files.createDirectories(vitDir);
         ClipVisionConfig c = new ClipVisionConfig(o.vitDim(), 2 * o.vitDim(), o.vitLayers(), 4, 32, 8, 3, "quick_gelu", 1e-5);
-        ImagePipeline pipe = new ImagePipeline(c.imageSize(), ImagePipeline.Resize.SQUASH, ImagePipeline.IMAGENET_MEAN,
-                ImagePipeline.IMAGENET_STD);
+        ImagePipeline pipe = SceneVit.pipeline(c);
         JsonNode scenes = JSON.readTree(Files.readString(sqa.root().resolve("scenes.json")));
-        List<Tensor> trainImgs = new ArrayList<>(), testImgs = new ArrayList<>();
-        List<long[]> trainLab = new ArrayList<>(), testLab = new ArrayList<>();
-        for (String split : List.of("train", "test")) {
-            for (ScienceQaProblem p : sqa.split(split)) {
-                if (!p.hasImage()) continue;
-                try (PointerScope s = new PointerScope()) {
-                    (split.equals("train") ? trainImgs : testImgs).add(pipe.load(sqa.imagePath(p)).retainReference());
+        SceneVit.Images train = new SceneVit.Images(), test = new SceneVit.Images();
+        try {
+            for (String split : List.of("train", "test")) {
+                for (ScienceQaProblem p : sqa.split(split)) {
+                    if (!p.hasImage()) continue;
+                    int[][] truth = JSON.treeToValue(scenes.get(p.pid()), int[][].class);
+                    (split.equals("train") ? train : test).add(pipe, sqa.imagePath(p), truth);
                 }
-                (split.equals("train") ? trainLab : testLab).add(cellLabels(scenes.get(p.pid())));
             }
-        }
-        // more scenes than the problems have: rendered in memory, never written
-        for (Map.Entry<org.bytedeco.opencv.opencv_core.Mat, int[][]> e
-                : SyntheticScienceQa.randomScenes(o.vitScenes(), o.data().imageSize(), o.seed() + 1)) {
-            try (PointerScope s = new PointerScope()) {
-                trainImgs.add(pipe.fromBgr(e.getKey()).retainReference());
-            }
-            trainLab.add(cellLabels(JSON.valueToTree(e.getValue())));
-        }
-        try (ClipVisionModel vit = RandomInit.clip(c, o.seed(), ScalarType.Float)) {
-            VitTask task = new VitTask(vit, trainImgs, trainLab.toArray(new long[0][]), o.seed());
-            out.printf("  ViT d=%d, %d blocks, %d px, patch %d, %,d parameters; %d images x %d epochs%n", c.hiddenSize(), c.numLayers(),
-                    c.imageSize(), c.patchSize(), vit.params().count(), trainImgs.size(), o.vitEpochs());
-            TrainConfig tc = new TrainConfig(o.vitEpochs(), 32, 1, 0.08, 1, 0.01, 1.0, o.seed(), 0, 1,
-                    o.dir().resolve("vit-train"), o.quiet());
-            List<Trainer.Metric> m = new Trainer(task, tc).run(false, -1);
-            out.printf("  ViT loss %.3f -> %.3f; test cells with colour and shape right: %.1f%%%n", m.get(0).loss(),
-                    m.get(m.size() - 1).loss(), 100 * task.accuracy(testImgs, testLab.toArray(new long[0][])));
-            task.closeHead();
-            ModelConfigs.writeClipVisionHf(c, vitDir.resolve("config.json"));
-            SafetensorsWriter.write(vitDir.resolve("model.safetensors"), new LinkedHashMap<>(vit.params().asMap()), Map.of("format", "pt"));
+            // more scenes than the problems have: rendered in memory, never written
+            train.addRandomScenes(pipe, o.vitScenes(), o.data().imageSize(), o.seed() + 1);
+            SceneVit.pretrain(c, train, test, o.vitEpochs(), o.seed(), vitDir, o.dir().resolve("vit-train"), o.quiet(), out);
         } finally {
-            trainImgs.forEach(Tensor::releaseReference);
-            testImgs.forEach(Tensor::releaseReference);
+            train.close();
+            test.close();
         }
         AtomicFiles.writeString(marker, vitSpec(o));
-    }
-
-    /** Per cell: colour + 1 (0 empty), then per cell: shape + 1 (0 empty). */
-    private static long[] cellLabels(JsonNode scene) {
-        long[] l = new long[2 * VitTask.CELLS];
-        for (JsonNode s : scene) {
-            int cell = s.get(2).asInt();
-            l[cell] = s.get(1).asInt() + 1;
-            l[VitTask.CELLS + cell] = s.get(0).asInt() + 1;
-        }
-        return l;
     }
 
     // ---------------------------------------------------------------- output
