@@ -17,7 +17,8 @@ public final class ModelConfigs {
 
     private ModelConfigs() {}
 
-    static JsonNode readJson(Path p) {
+    /** A JSON object file; FormatException naming the file if it is unreadable or not an object. */
+    public static JsonNode readJson(Path p) {
         try {
             JsonNode n = JSON.readTree(Files.readString(p));
             if (n == null || !n.isObject()) throw new FormatException(p + ": not a JSON object");
