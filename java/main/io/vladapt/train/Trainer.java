@@ -56,6 +56,7 @@ public final class Trainer {
     private final TrainTask task;
     private final TrainConfig cfg;
     private EpochEval epochEval;
+    private java.util.function.Predicate<List<EvalRecord>> stopRule;
     private final List<EvalRecord> evals = new ArrayList<>();
 
     public Trainer(TrainTask task, TrainConfig cfg) {
@@ -66,6 +67,15 @@ public final class Trainer {
     /** Scores after every epoch into eval.jsonl (and {@link #evals()}). */
     public Trainer withEpochEval(EpochEval e) {
         this.epochEval = e;
+        return this;
+    }
+
+    /**
+     * Ends the run early after an epoch whose scores (all so far, that epoch's last) satisfy the rule,
+     * e.g. "VPGTrans has exceeded the baseline's best": the epoch's checkpoint is still written.
+     */
+    public Trainer withStopRule(java.util.function.Predicate<List<EvalRecord>> rule) {
+        this.stopRule = rule;
         return this;
     }
 
@@ -149,7 +159,12 @@ public final class Trainer {
                     boolean epochEnd = (step * cfg.accumSteps()) % micro == 0;
                     if (epochEnd && epochEval != null) evaluate((int) (step * cfg.accumSteps() / micro), step, secs);
                     boolean periodic = cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0;
+                    boolean stopNow = epochEnd && stopRule != null && !evals.isEmpty() && stopRule.test(List.copyOf(evals));
                     if (epochEnd || periodic || step == total || step == stopAfterSteps) checkpoint(opt, step);
+                    if (stopNow) {
+                        if (!cfg.quiet()) System.err.println("stopping after epoch " + evals.get(evals.size() - 1).epoch() + ": stop rule met");
+                        break;
+                    }
                 }
             }
         }

@@ -20,6 +20,7 @@ public final class Vpgs {
         String kind = c.path("kind").asText();
         return switch (kind) {
             case "neck" -> NeckVpg.load(dir, c);
+            case "qformer" -> QFormerVpg.load(dir, c);
             default -> throw new IllegalArgumentException(cfg + ": unknown VPG kind '" + kind + "' (known: neck, qformer)");
         };
     }

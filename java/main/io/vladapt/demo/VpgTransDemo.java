@@ -1,0 +1,424 @@
+package io.vladapt.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vladapt.data.SyntheticCaptions;
+import io.vladapt.data.SyntheticScene;
+import io.vladapt.data.VqaDataset;
+import io.vladapt.io.AtomicFiles;
+import io.vladapt.io.ClipLoader;
+import io.vladapt.nn.ClipVisionConfig;
+import io.vladapt.nn.ClipVisionModel;
+import io.vladapt.train.Plots;
+import io.vladapt.train.TrainConfig;
+import io.vladapt.train.Trainer;
+import io.vladapt.vpg.FrozenLlm;
+import io.vladapt.vpg.VlRun;
+import io.vladapt.vpg.Projector;
+import io.vladapt.vpg.QFormerConfig;
+import io.vladapt.vpg.QFormerInit;
+import io.vladapt.vpg.QFormerVpg;
+import io.vladapt.vpg.Recipe;
+import io.vladapt.vpg.SpeedUp;
+import io.vladapt.vpg.TokenPairs;
+import io.vladapt.vpg.VitFeatures;
+import io.vladapt.vpg.VlDataset;
+import io.vladapt.vpg.VpgPretrainTask;
+import io.vladapt.vpg.VpgTask;
+import io.vladapt.vpg.Vpgs;
+import io.vladapt.vpg.WordConverter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * `vladapt vpgtrans demo`: VPGTrans against training from scratch (TFS) on an embedded default. A
+ * synthetic COCO-captions + VQA v2 dataset, a ViT, and LMs of two sizes pretrained here (cached); an
+ * LLM-independent Q-Former initialisation (image-only objective); the source VPG trained on the small
+ * LM; then on the large LM: TFS from that same initialisation, TFS from a random VPG, and VPGTrans
+ * (converter, fusion, projector warm-up, stage 2). Also one cross-tokenizer transfer (word-level ->
+ * BPE LM), with the positional and the character-aligned converter. Prints Table 3's speed-ups.
+ */
+public final class VpgTransDemo {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Sizes and budgets; {@link #standard} fits the 15-minute budget on 2 cores. */
+    public record Options(Path dir, SyntheticCaptions.Spec data, int lmTexts, int lmEpochs, int srcDim, int srcLayers, int tgtDim, int tgtLayers,
+                          int bpeVocab, int vitDim, int vitLayers, int vitScenes, int vitEpochs, int queries, int qformerDim, int qformerLayers,
+                          int initEpochs, int sourceEpochs, Recipe recipe, boolean crossTokenizer, long seed, boolean quiet) {
+        public static Options standard(Path dir) {
+            return new Options(dir, new SyntheticCaptions.Spec(1000, 250, 64, 11), 5000, 1, 64, 2, 128, 4, 400, 64, 6, 6000, 8, 8, 64, 2, 6, 6,
+                    new Recipe(1e-3, 1e-5, 0.5, 8, 32, 1, 5, 0.05, 7), true, 7, false);
+        }
+    }
+
+    /** One run's per-epoch scores and the training seconds at each epoch's end. */
+    record Curve(String label, List<Double> cider, List<Double> vqa, List<Double> seconds, long samples) {
+        List<Double> of(String metric) {
+            return metric.equals("cider") ? cider : vqa;
+        }
+    }
+
+    private final Options o;
+    private final PrintStream out;
+    private final List<String> lines = new ArrayList<>();
+
+    public VpgTransDemo(Options o, PrintStream out) {
+        this.o = o;
+        this.out = out;
+    }
+
+    public void run() throws IOException {
+        long t0 = System.nanoTime();
+        Path data = o.dir().resolve("data"), runs = o.dir().resolve("run");
+        Files.createDirectories(runs);
+        out.printf("VLAdapt VPGTrans demo in %s (%s)%n%n", o.dir(), io.vladapt.ext.Threads.describe());
+        out.println("synthetic COCO captions + VQA v2:");
+        ensureData(data);
+        out.println("language models:");
+        CaptionLm.Spec src = new CaptionLm.Spec("lm-small", CaptionLm.Tok.WORD, o.srcDim(), o.srcLayers(), o.lmTexts(), o.lmEpochs(), 0, o.seed() + 100, o.seed());
+        CaptionLm.Spec tgt = new CaptionLm.Spec("lm-large", CaptionLm.Tok.WORD, o.tgtDim(), o.tgtLayers(), o.lmTexts(), o.lmEpochs(), 0, o.seed() + 100, o.seed() + 1);
+        CaptionLm.Spec bpe = new CaptionLm.Spec("lm-large-bpe", CaptionLm.Tok.BPE, o.tgtDim(), o.tgtLayers(), o.lmTexts(), o.lmEpochs(), o.bpeVocab(),
+                o.seed() + 100, o.seed() + 2);
+        for (CaptionLm.Spec s : o.crossTokenizer() ? List.of(src, tgt, bpe) : List.of(src, tgt)) {
+            CaptionLm.ensure(s, o.dir().resolve(s.name()), o.dir().resolve("work-" + s.name()), o.quiet(), out);
+        }
+        out.println("vision transformer:");
+        ensureVit(data);
+        double tPrep = (System.nanoTime() - t0) / 1e9;
+
+        VlDataset d = VlDataset.load(files(data), true);
+        List<String> captionCorpus = d.trainCaptions().stream().map(VlDataset.Caption::text).toList();
+        out.printf("%ndata: %d training captions, %d training questions; evaluation: %d images (CIDEr-D), %d questions (VQA accuracy)%n",
+                d.trainCaptions().size(), d.trainQa().size(), d.evalImages().size(), d.evalQuestions().size());
+        Map<String, SpeedUp[]> table = new LinkedHashMap<>();
+        List<Curve> curves = new ArrayList<>();
+        try (ClipVisionModel vit = ClipLoader.load(o.dir().resolve("vit"), ScalarType.Float)) {
+            Path init = o.dir().resolve("vpg-init");
+            Tensor features;
+            try (QFormerVpg probe = newVpg(vit.config(), 0)) {
+                features = VitFeatures.compute(vit, SceneVit.pipeline(vit.config()), d.images(), probe, 64);
+            }
+            try {
+                ensureVpgInit(d, features, vit.config(), init);
+                // the source: the LLM-independent VPG trained on the small LM
+                Path source = runs.resolve("source");
+                try (FrozenLlm s = FrozenLlm.load(o.dir().resolve(src.name()), "small")) {
+                    Curve c = trainFrom("source VPG on the small LM (from the LLM-independent init)", s, init, null, features, d, source,
+                            sourceRecipe().tfs(source.resolve("train"), o.quiet()));
+                    say(String.format("source on small LM: CIDEr %.1f, VQA %.1f after %d epochs", last(c.cider()), last(c.vqa()), c.cider().size()));
+                }
+                try (FrozenLlm s = FrozenLlm.load(o.dir().resolve(src.name()), "small");
+                     FrozenLlm t = FrozenLlm.load(o.dir().resolve(tgt.name()), "large")) {
+                    if (Files.mismatch(o.dir().resolve(src.name()).resolve("tokenizer.json"), o.dir().resolve(tgt.name()).resolve("tokenizer.json")) >= 0) {
+                        throw new IllegalStateException("the small and large LMs were meant to share one tokenizer, but their tokenizer.json differ");
+                    }
+                    transfer("small -> large (same tokenizer)", s, t, TokenPairs.sameTokenizer(captionCorpus, s.tok), features, d, init, source,
+                            runs.resolve("large"), true, table, curves);
+                }
+                if (o.crossTokenizer()) {
+                    try (FrozenLlm s = FrozenLlm.load(o.dir().resolve(src.name()), "small");
+                         FrozenLlm t = FrozenLlm.load(o.dir().resolve(bpe.name()), "large-bpe")) {
+                        transfer("small -> large-bpe (word -> BPE tokenizer), char-aligned converter", s, t,
+                                TokenPairs.charAligned(captionCorpus, s.tok, t.tok), features, d, init, source, runs.resolve("bpe"), false, table, curves);
+                        Curve positional = vpgTransOnly("small -> large-bpe, positional converter", s, t,
+                                TokenPairs.positional(captionCorpus, s.tok, t.tok), features, d, source, runs.resolve("bpe-positional"), table, curves);
+                        curves.add(positional);
+                    }
+                }
+            } finally {
+                features.releaseReference();
+            }
+        }
+        double total = (System.nanoTime() - t0) / 1e9;
+        out.println();
+        lines.forEach(out::println);
+        out.println();
+        printTable(table);
+        out.printf("%nwall time: %.1f s (data + pretraining %.1f s; cached phases take ~0)%n", total, tPrep);
+        writeSummary(runs, table, curves, total);
+        plot(curves, runs.resolve("vpgtrans_curves.png"));
+        out.println("curves: " + runs.resolve("vpgtrans_curves.png") + "; summary: " + runs.resolve("summary.json"));
+    }
+
+    /** The source VPG's recipe: the TFS recipe with the source budget. */
+    private Recipe sourceRecipe() {
+        Recipe r = o.recipe();
+        return new Recipe(r.lr(), r.minLr(), r.warmupEpochs(), o.sourceEpochs(), r.batch(), r.accum(), r.warmupFactor(), r.weightDecay(), r.seed());
+    }
+
+    // ---------------------------------------------------------------- the experiment
+    private void transfer(String title, FrozenLlm s, FrozenLlm t, TokenPairs pairs, Tensor features, VlDataset d, Path init, Path source, Path dir,
+                          boolean randomBaseline, Map<String, SpeedUp[]> table, List<Curve> curves) throws IOException {
+        out.printf("%n== %s ==%n", title);
+        Curve tfs = trainFrom("TFS on " + t.id().name() + " (LLM-independent init, random projector)", t, init, null, features, d,
+                dir.resolve("tfs"), o.recipe().tfs(dir.resolve("tfs/train"), o.quiet()));
+        curves.add(tfs);
+        if (randomBaseline) {
+            curves.add(trainFrom("TFS on " + t.id().name() + " (random VPG, random projector)", t, null, null, features, d, dir.resolve("tfs-random"),
+                    o.recipe().tfs(dir.resolve("tfs-random/train"), o.quiet())));
+        }
+        Curve vt = vpgTrans(title, s, t, pairs, features, d, source, dir, tfs);
+        curves.add(vt);
+        table.put(title + " | VPGTrans vs TFS", new SpeedUp[] {SpeedUp.of(tfs.cider(), vt.cider()), SpeedUp.of(tfs.vqa(), vt.vqa())});
+        report(tfs, vt);
+        if (randomBaseline) {
+            Curve rnd = curves.get(curves.size() - 2);
+            table.put(title + " | VPGTrans vs random-VPG TFS", new SpeedUp[] {SpeedUp.of(rnd.cider(), vt.cider()), SpeedUp.of(rnd.vqa(), vt.vqa())});
+        }
+        lastTfs = tfs;
+    }
+
+    private Curve lastTfs;
+
+    /** A second VPGTrans run against the last TFS curve (same target), e.g. with another converter. */
+    private Curve vpgTransOnly(String title, FrozenLlm s, FrozenLlm t, TokenPairs pairs, Tensor features, VlDataset d, Path source, Path dir,
+                               Map<String, SpeedUp[]> table, List<Curve> curves) throws IOException {
+        out.printf("%n== %s ==%n", title);
+        Curve vt = vpgTrans(title, s, t, pairs, features, d, source, dir, lastTfs);
+        table.put(title + " | VPGTrans vs TFS", new SpeedUp[] {SpeedUp.of(lastTfs.cider(), vt.cider()), SpeedUp.of(lastTfs.vqa(), vt.vqa())});
+        report(lastTfs, vt);
+        return vt;
+    }
+
+    private Curve vpgTrans(String title, FrozenLlm s, FrozenLlm t, TokenPairs pairs, Tensor features, VlDataset d, Path source, Path dir, Curve tfs)
+            throws IOException {
+        long tc = System.nanoTime();
+        boolean cross = !pairs.pairing().equals("same-ids");
+        WordConverter conv;
+        try (org.bytedeco.javacpp.PointerScope sc = new org.bytedeco.javacpp.PointerScope()) {
+            conv = WordConverter.fit(s.embeddings(), t.embeddings(), pairs,
+                    WordConverter.Fit.official(cross), s.id(), t.id(), o.quiet());
+        }
+        double convSeconds = (System.nanoTime() - tc) / 1e9;
+        say(String.format("%s: converter (%s) on %,d token pairs from %d captions (%d dropped), final 1-cos %.4f, %.1f s", title, pairs.pairing(),
+                pairs.count(), pairs.source().size(), pairs.dropped(), conv.finalLoss(), convSeconds));
+        conv.save(dir.resolve("converter"));
+        Projector fused;
+        try (Projector sp = Projector.load(source.resolve("projector")); WordConverter c = conv) {
+            fused = Projector.fused(c, sp, t.id());
+        }
+        fused.save(dir.resolve("fused-projector"));
+        fused.close();
+        // stage 1: the source VPG, the fused projector, only the projector trains, 5x lr, one epoch
+        Curve s1 = trainFrom("VPGTrans stage 1 (projector warm-up)", t, source.resolve("vpg"), dir.resolve("fused-projector"), features, d,
+                dir.resolve("stage1"), o.recipe().stage1(dir.resolve("stage1/train"), o.quiet()), VpgTask.Part.PROJECTOR, null);
+        // stage 2 from stage 1's result; stops once both datasets have exceeded TFS's best (and 3 epochs are on the curve)
+        Predicate<List<Trainer.EvalRecord>> beaten = evals -> {
+            List<Double> cider = new ArrayList<>(s1.cider()), vqa = new ArrayList<>(s1.vqa());
+            for (Trainer.EvalRecord r : evals) {
+                cider.add(r.scores().get("cider"));
+                vqa.add(r.scores().get("vqa"));
+            }
+            return cider.size() >= 3 && !SpeedUp.of(tfs.cider(), cider).never() && !SpeedUp.of(tfs.vqa(), vqa).never();
+        };
+        Curve s2 = trainFrom("VPGTrans stage 2 (VPG + projector)", t, dir.resolve("stage1/vpg"), dir.resolve("stage1/projector"), features, d,
+                dir.resolve("stage2"), o.recipe().stage2(dir.resolve("stage2/train"), o.quiet()), VpgTask.Part.VPG_AND_PROJECTOR, beaten);
+        List<Double> cider = new ArrayList<>(s1.cider()), vqa = new ArrayList<>(s1.vqa()), secs = new ArrayList<>();
+        cider.addAll(s2.cider());
+        vqa.addAll(s2.vqa());
+        double s1end = s1.seconds().get(0) + convSeconds;
+        secs.add(s1end);
+        for (double x : s2.seconds()) secs.add(s1end + x);
+        return new Curve("VPGTrans: " + title, cider, vqa, secs, s1.samples() + s2.samples());
+    }
+
+    private Curve trainFrom(String label, FrozenLlm llm, Path vpgDir, Path projectorDir, Tensor features, VlDataset d, Path out, TrainConfig tc)
+            throws IOException {
+        return trainFrom(label, llm, vpgDir, projectorDir, features, d, out, tc, VpgTask.Part.VPG_AND_PROJECTOR, null);
+    }
+
+    /** Trains a VL model from the given VPG (null: random) and projector (null: random), scoring every epoch. */
+    private Curve trainFrom(String label, FrozenLlm llm, Path vpgDir, Path projectorDir, Tensor features, VlDataset d, Path out, TrainConfig tc,
+                            VpgTask.Part part, Predicate<List<Trainer.EvalRecord>> stop) throws IOException {
+        Trainer.deleteOutputs(out);
+        VlRun.Result r = VlRun.train(llm, vpgDir, () -> newVpg(null, o.seed() + 50), projectorDir, o.seed() + 51, features, d, out, tc, part, stop,
+                false, label, out());
+        out.printf("  %s: CIDEr %s | VQA %s%n", label, fmt(r.cider()), fmt(r.vqa()));
+        return new Curve(label, r.cider(), r.vqa(), r.seconds(), r.samples());
+    }
+
+    private PrintStream out() {
+        return out;
+    }
+
+    // ---------------------------------------------------------------- the VPG and its LLM-independent init
+    private QFormerVpg newVpg(ClipVisionConfig vc, long seed) {
+        int vitWidth = vc == null ? o.vitDim() : vc.hiddenSize();
+        QFormerConfig c = new QFormerConfig(o.qformerDim(), o.qformerLayers(), 4, 2 * o.qformerDim(), 1, vitWidth, o.queries(), 1e-12, 1e-5, 0.1,
+                0.1);
+        return new QFormerVpg(QFormerInit.random(c, seed), -1);
+    }
+
+    /** Per cell: colour + 1, shape + 1, size (0 empty, 1 small, 2 big). */
+    private static long[] labels(SyntheticScene s) {
+        long[] l = new long[12];
+        for (SyntheticScene.Obj x : s.objects()) {
+            l[x.cell()] = x.color() + 1;
+            l[4 + x.cell()] = x.shape() + 1;
+            l[8 + x.cell()] = x.big() ? 2 : 1;
+        }
+        return l;
+    }
+
+    private static final int[] CLASSES = {7, 7, 7, 7, 4, 4, 4, 4, 3, 3, 3, 3};
+
+    private void ensureVpgInit(VlDataset d, Tensor features, ClipVisionConfig vc, Path init) throws IOException {
+        String spec = "vpg-init q=" + o.queries() + " d=" + o.qformerDim() + " layers=" + o.qformerLayers() + " epochs=" + o.initEpochs() + " seed="
+                + o.seed() + " data=" + o.data();
+        Path marker = init.resolve(".spec");
+        if (Files.isRegularFile(marker) && Files.readString(marker).equals(spec)) {
+            out.println("LLM-independent VPG init: (cached)");
+            return;
+        }
+        Map<Long, SyntheticScene> scenes = SyntheticCaptions.readScenes(o.dir().resolve("data"));
+        List<Path> imgs = d.images();
+        List<Long> train = new ArrayList<>(), held = new ArrayList<>();
+        List<long[]> trainLab = new ArrayList<>(), heldLab = new ArrayList<>();
+        java.util.Set<Integer> evalRows = new java.util.HashSet<>();
+        d.evalImages().forEach(e -> evalRows.add(e.image()));
+        for (int i = 0; i < imgs.size(); i++) {
+            long[] l = labels(scenes.get(imageId(imgs.get(i))));
+            (evalRows.contains(i) ? held : train).add((long) i);
+            (evalRows.contains(i) ? heldLab : trainLab).add(l);
+        }
+        Tensor tf = features.index_select(0, io.vladapt.nn.Tensors.longs(train.stream().mapToLong(Long::longValue).toArray()));
+        Tensor hf = features.index_select(0, io.vladapt.nn.Tensors.longs(held.stream().mapToLong(Long::longValue).toArray()));
+        Trainer.deleteOutputs(init);
+        try (QFormerVpg vpg = newVpg(vc, o.seed() + 40)) {
+            VpgPretrainTask task = new VpgPretrainTask(vpg, tf, trainLab.toArray(new long[0][]), CLASSES, o.seed());
+            TrainConfig tc = new TrainConfig(o.initEpochs(), 32, 1, 0.08, 0.5, 0.01, 1.0, o.seed(), 0, 1, o.dir().resolve("work-vpg-init"), o.quiet());
+            long t = System.nanoTime();
+            List<Trainer.Metric> m = new Trainer(task, tc).run(false, -1);
+            out.printf("LLM-independent VPG init (image-only: each cell's colour, shape, size from the queries): loss %.3f -> %.3f, held-out"
+                    + " slot accuracy %.1f%%, %.1f s%n", m.get(0).loss(), m.get(m.size() - 1).loss(),
+                    100 * task.accuracy(hf, heldLab.toArray(new long[0][])), (System.nanoTime() - t) / 1e9);
+            task.closeHead();
+            vpg.params().asMap().values().forEach(p -> p.set_requires_grad(false));
+            vpg.save(init);
+        }
+        AtomicFiles.writeString(marker, spec);
+    }
+
+    /** COCO_train2014_000000000042.jpg -> 42. */
+    private static long imageId(Path p) {
+        String n = p.getFileName().toString();
+        return Long.parseLong(n.substring(n.lastIndexOf('_') + 1, n.lastIndexOf('.')));
+    }
+
+    // ---------------------------------------------------------------- cached data and ViT
+    static VlDataset.Files files(Path data) {
+        Path images = SyntheticCaptions.imageRoot(data);
+        String tr = SyntheticCaptions.TRAIN, va = SyntheticCaptions.VAL;
+        return new VlDataset.Files(data.resolve("dataset_coco.json"), images, "train", false, "val",
+                data.resolve(VqaDataset.questionsFileName(tr)), data.resolve(VqaDataset.annotationsFileName(tr)), SyntheticCaptions.imageDir(data, tr),
+                data.resolve(VqaDataset.questionsFileName(va)), data.resolve(VqaDataset.annotationsFileName(va)), SyntheticCaptions.imageDir(data, va));
+    }
+
+    private void ensureData(Path data) throws IOException {
+        Path marker = data.resolve(".spec");
+        if (Files.isRegularFile(marker) && Files.readString(marker).equals(o.data().toString())) {
+            out.println("  (cached)");
+            return;
+        }
+        Trainer.deleteOutputs(data);
+        SyntheticCaptions.Counts c = SyntheticCaptions.write(data, o.data());
+        AtomicFiles.writeString(marker, o.data().toString());
+        out.printf("  %s%n", c);
+    }
+
+    private void ensureVit(Path data) throws IOException {
+        Path vitDir = o.dir().resolve("vit"), marker = vitDir.resolve(".spec");
+        String spec = "vit d=" + o.vitDim() + " layers=" + o.vitLayers() + " scenes=" + o.vitScenes() + " epochs=" + o.vitEpochs() + " seed=" + o.seed();
+        if (Files.isRegularFile(marker) && Files.readString(marker).equals(spec)) {
+            out.println("  (cached)");
+            return;
+        }
+        ClipVisionConfig c = new ClipVisionConfig(o.vitDim(), 2 * o.vitDim(), o.vitLayers(), 4, 32, 8, 3, "quick_gelu", 1e-5);
+        try (SceneVit.Images train = new SceneVit.Images(); SceneVit.Images test = new SceneVit.Images()) {
+            train.addRandomScenes(SceneVit.pipeline(c), o.vitScenes(), o.data().imageSize(), o.seed() + 1);
+            test.addRandomScenes(SceneVit.pipeline(c), 300, o.data().imageSize(), o.seed() + 2);
+            SceneVit.pretrain(c, train, test, o.vitEpochs(), o.seed(), vitDir, o.dir().resolve("work-vit"), o.quiet(), out);
+        }
+        AtomicFiles.writeString(marker, spec);
+    }
+
+    // ---------------------------------------------------------------- output
+    private void report(Curve tfs, Curve vt) {
+        say(String.format("  TFS   CIDEr %s | VQA %s", fmt(tfs.cider()), fmt(tfs.vqa())));
+        say(String.format("  VPGTr CIDEr %s | VQA %s", fmt(vt.cider()), fmt(vt.vqa())));
+        SpeedUp c = SpeedUp.of(tfs.cider(), vt.cider());
+        if (!c.never()) {
+            double ts = tfs.seconds().get(c.tfsEpoch() - 1), vs = vt.seconds().get(c.vtEpoch() - 1);
+            say(String.format("  captions: TFS best %.1f at epoch %d (%.0f s of training); VPGTrans exceeds it at epoch %d (%.0f s incl. converter):"
+                    + " %.1fx epochs, %.1fx wall time", c.best(), c.tfsEpoch(), ts, c.vtEpoch(), vs, c.ratio(), ts / vs));
+        }
+    }
+
+    private void say(String s) {
+        lines.add(s);
+        if (!o.quiet()) out.println(s);
+    }
+
+    private void printTable(Map<String, SpeedUp[]> table) {
+        out.println("Speed-up (Table 3: epochs TFS needs for its best / first epoch VPGTrans exceeds it; stage 1 = epoch 1):");
+        out.printf("%-92s %-26s %-26s%n", "transfer", "captions (CIDEr-D)", "VQA (accuracy)");
+        table.forEach((k, v) -> out.printf("%-92s %-26s %-26s%n", k, cell(v[0]), cell(v[1])));
+    }
+
+    private static String cell(SpeedUp s) {
+        return String.format("%s (%.1f@%d -> @%s)", s.label(), s.best(), s.tfsEpoch(), s.never() ? "-" : Integer.toString(s.vtEpoch()));
+    }
+
+    private static String fmt(List<Double> xs) {
+        StringBuilder b = new StringBuilder();
+        for (double x : xs) b.append(String.format("%6.1f", x));
+        return b.toString();
+    }
+
+    private static double last(List<Double> xs) {
+        return xs.isEmpty() ? Double.NaN : xs.get(xs.size() - 1);
+    }
+
+    private void writeSummary(Path runs, Map<String, SpeedUp[]> table, List<Curve> curves, double total) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("wall_seconds", total);
+        root.put("options", o.toString());
+        ObjectNode t = root.putObject("speedup");
+        table.forEach((k, v) -> {
+            ObjectNode row = t.putObject(k);
+            row.set("captions_cider", JSON.valueToTree(v[0]));
+            row.set("vqa_accuracy", JSON.valueToTree(v[1]));
+        });
+        ObjectNode cs = root.putObject("curves");
+        for (Curve c : curves) cs.set(c.label(), JSON.valueToTree(c));
+        root.set("notes", JSON.valueToTree(lines));
+        AtomicFiles.writeString(runs.resolve("summary.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+    }
+
+    private static void plot(List<Curve> curves, Path png) throws IOException {
+        List<org.knowm.xchart.XYChart> charts = new ArrayList<>();
+        for (String metric : List.of("cider", "vqa")) {
+            org.knowm.xchart.XYChart ch = new org.knowm.xchart.XYChartBuilder().width(900).height(420)
+                    .title(metric.equals("cider") ? "captions: CIDEr-D per epoch" : "VQA accuracy per epoch").xAxisTitle("epoch (VPGTrans: stage 1 = 1)")
+                    .yAxisTitle(metric.equals("cider") ? "CIDEr-D" : "accuracy %").build();
+            for (Curve c : curves) {
+                List<Double> ys = c.of(metric);
+                if (ys.isEmpty()) continue;
+                double[] x = new double[ys.size()];
+                for (int i = 0; i < x.length; i++) x[i] = i + 1;
+                ch.addSeries(c.label().length() > 70 ? c.label().substring(0, 70) : c.label(), x, ys.stream().mapToDouble(Double::doubleValue).toArray());
+            }
+            charts.add(ch);
+        }
+        Plots.save(png, charts);
+    }
+}

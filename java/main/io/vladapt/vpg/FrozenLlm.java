@@ -1,0 +1,27 @@
+package io.vladapt.vpg;
+
+import io.vladapt.io.LlamaLoader;
+import io.vladapt.io.TextTokenizer;
+import io.vladapt.nn.LlamaModel;
+import java.nio.file.Path;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** A frozen LLM folder loaded with its tokenizer and identity (what projectors and converters are tied to). */
+public record FrozenLlm(LlamaModel lm, TextTokenizer tok, LlmIdentity id) implements AutoCloseable {
+    public static FrozenLlm load(Path dir, String name) {
+        LlamaModel lm = LlamaLoader.load(dir, ScalarType.Float);
+        lm.params().asMap().values().forEach(p -> p.set_requires_grad(false));
+        return new FrozenLlm(lm, TextTokenizer.load(dir), LlmIdentity.of(name, lm));
+    }
+
+    /** The input-embedding table (V, d) the converter maps between. */
+    public org.bytedeco.pytorch.Tensor embeddings() {
+        return lm.params().get("model.embed_tokens.weight");
+    }
+
+    @Override
+    public void close() {
+        lm.close();
+        tok.close();
+    }
+}

@@ -1,0 +1,67 @@
+package io.vladapt.vpg;
+
+import io.vladapt.train.TrainConfig;
+import io.vladapt.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * One VL training run (a VPGTrans stage or training from scratch): load the VPG and projector (or
+ * make fresh ones), train the given part with per-epoch CIDEr-D / VQA scores, write the result as
+ * {@code out/vpg} and {@code out/projector} with the final predictions in {@code out/eval.json}.
+ * Checkpoints and eval.jsonl go to the TrainConfig's folder, so {@code resume} continues a killed run.
+ */
+public final class VlRun {
+    /** Per-epoch scores (index 0 = epoch 1), training seconds at each epoch's end, samples seen. */
+    public record Result(List<Double> cider, List<Double> vqa, List<Double> seconds, long samples) {}
+
+    private VlRun() {}
+
+    /**
+     * @param vpgDir       a VPG folder, or null for {@code freshVpg}
+     * @param projectorDir a projector folder, or null for a random projector into {@code llm}
+     */
+    public static Result train(FrozenLlm llm, Path vpgDir, Supplier<Vpg> freshVpg, Path projectorDir, long seed, Tensor features, VlDataset d,
+                               Path out, TrainConfig tc, VpgTask.Part part, Predicate<List<Trainer.EvalRecord>> stop, boolean resume,
+                               String label, PrintStream log) throws IOException {
+        try (Vpg vpg = vpgDir == null ? freshVpg.get() : Vpgs.load(vpgDir);
+             Projector proj = projectorDir == null ? Projector.random(vpg.width(), llm.id(), seed) : Projector.load(projectorDir)) {
+            VlModel m = new VlModel(llm.lm(), llm.tok(), vpg, proj);
+            List<VlExample> ex = d.trainExamples(llm.tok());
+            if (!tc.quiet()) log.printf("%n%s: %d examples x %d epochs; %s%n", label, ex.size(), tc.epochs(), String.join("; ", m.describe()));
+            else log.printf("  %s ...%n", label);
+            Trainer tr = new Trainer(new VpgTask(m, features, ex, part), tc).withEpochEval(e -> VlEval.run(m, features, d, 64).asMap());
+            if (stop != null) tr.withStopRule(stop);
+            List<Trainer.Metric> metrics = tr.run(resume, -1);
+            vpg.save(out.resolve("vpg"));
+            proj.save(out.resolve("projector"));
+            VlEval.write(VlEval.run(m, features, d, 64), out.resolve("eval.json"));
+            List<Double> cider = new ArrayList<>(), vqa = new ArrayList<>(), secs = new ArrayList<>();
+            for (Trainer.EvalRecord r : tr.evals()) {
+                cider.add(r.scores().getOrDefault("cider", Double.NaN));
+                vqa.add(r.scores().getOrDefault("vqa", Double.NaN));
+                secs.add(r.seconds());
+            }
+            return new Result(cider, vqa, secs, (long) metrics.size() * tc.effectiveBatch());
+        }
+    }
+
+    /** The scores of a finished or running training folder, from its eval.jsonl. */
+    public static Result read(Path trainDir) throws IOException {
+        List<Double> cider = new ArrayList<>(), vqa = new ArrayList<>(), secs = new ArrayList<>();
+        List<Trainer.EvalRecord> evals = Trainer.readEvals(trainDir.resolve("eval.jsonl"), Long.MAX_VALUE);
+        if (evals.isEmpty()) throw new IllegalArgumentException(trainDir.resolve("eval.jsonl") + ": no epoch scores (not a training folder?)");
+        for (Trainer.EvalRecord r : evals) {
+            cider.add(r.scores().getOrDefault("cider", Double.NaN));
+            vqa.add(r.scores().getOrDefault("vqa", Double.NaN));
+            secs.add(r.seconds());
+        }
+        return new Result(cider, vqa, secs, 0);
+    }
+}
