@@ -16,14 +16,14 @@ import java.util.regex.Pattern;
  * punctuation, brackets and quotes; keeps hyphenated words ("black-and-white"), decimals and grouped numbers
  * ("3.5", "1,000", "10:30") and dotted acronyms ("u.s.") whole; splits clitics the Treebank way: "don't" →
  * "do n't", "can't" → "ca n't", "dog's" → "dog 's", "they're" → "they 're"; turns "..." into one token and
- * dash runs into "--". Brackets become -lrb- -rrb- -lsb- -rsb- -lcb- -rcb- and stay in the output: Stanford
- * escapes "(" as -LRB- and then lower-cases it, while the PUNCTUATIONS list only holds the upper-case forms,
- * so the published pipeline keeps them too.
+ * dash runs into "--". Brackets stay in the output as -lrb- (for "(", "[" and "<"), -rrb- (")", "]", ">"),
+ * -lcb- and -rcb- ("{", "}"): Stanford's lexer escapes them as -LRB- etc. and then lower-cases the token,
+ * while the PUNCTUATIONS list only holds the upper-case names, so the published pipeline keeps them too.
  *
  * <p>Known differences from PTBTokenizer 3.4.1: no Americanization (it rewrites "colour" as "color" and other
  * British spellings by default); no escaping of "/" and "*" (it writes "\/" and "\*"); a fixed short list of
  * abbreviations that keep their period (mr, mrs, ms, dr, st, jr, sr, vs, etc) where Stanford has a larger one;
- * "cannot", "gonna" and similar stay one token; runs of "?" or "!" become one token each character; symbols
+ * "cannot", "gonna" and similar stay one token; runs of "?" or "!" become one token per character; symbols
  * and emoji are kept as one-character tokens where Stanford may delete untokenizable characters; "'90s"
  * splits into "'" (dropped) and "90s".
  */
@@ -131,10 +131,8 @@ public final class CaptionTokenizer {
             case '\u201c' -> out.add("``");
             case '\u201d' -> out.add("''");
             case '`', '\u2018' -> out.add("`");
-            case '(' -> out.add("-lrb-");
-            case ')' -> out.add("-rrb-");
-            case '[' -> out.add("-lsb-");
-            case ']' -> out.add("-rsb-");
+            case '(', '[', '<' -> out.add("-lrb-");
+            case ')', ']', '>' -> out.add("-rrb-");
             case '{' -> out.add("-lcb-");
             case '}' -> out.add("-rcb-");
             case '\u2026' -> out.add("...");

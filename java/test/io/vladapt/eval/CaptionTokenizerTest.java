@@ -49,7 +49,7 @@ class CaptionTokenizerTest {
     void bracketsStayAsTheirLowerCasedPtbNames() {
         // Stanford escapes "(" as -LRB- before lower-casing; the filter list only has the upper-case name.
         check("a man -lrb- left -rrb- and a woman", "A man (left) and a woman");
-        check("-lsb- sic -rsb- -lcb- x -rcb-", "[sic] {x}");
+        check("-lrb- sic -rrb- -lcb- x -rcb- -lrb- y -rrb-", "[sic] {x} <y>");
     }
 
     @Test
