@@ -54,35 +54,17 @@ public final class CocoCaptions {
     /** Reads and checks dataset_coco.json; images are looked up under imageRoot when a split is listed. */
     public static CocoCaptions load(Path json, Path imageRoot) {
         JsonFields f = new JsonFields(json);
-        JsonNode root = f.object(f.read());
-        JsonNode list = f.array(root, "", "images");
-        List<Image> images = new ArrayList<>(list.size());
-        for (int i = 0; i < list.size(); i++) images.add(image(f, f.element(list, "images", i), "images[" + i + "]"));
+        List<Image> images = f.objects(f.object(f.read()), "", "images", (n, where) -> image(f, n, where));
         return new CocoCaptions(json, imageRoot, Collections.unmodifiableList(images));
     }
 
     private static Image image(JsonFields f, JsonNode n, String where) {
         String split = f.text(n, where, "split");
         if (!SPLITS.contains(split)) throw f.error(where + ".split is '" + split + "', expected one of " + SPLITS);
-        JsonNode ids = f.array(n, where, "sentids");
-        List<Long> sentids = new ArrayList<>();
-        for (int k = 0; k < ids.size(); k++) {
-            if (!ids.get(k).isIntegralNumber()) throw f.error(where + ".sentids[" + k + "] is not an integer");
-            sentids.add(ids.get(k).asLong());
-        }
-        JsonNode sl = f.array(n, where, "sentences");
-        List<Sentence> sentences = new ArrayList<>();
-        for (int k = 0; k < sl.size(); k++) {
-            String w = where + ".sentences[" + k + "]";
-            JsonNode s = f.element(sl, where + ".sentences", k);
-            JsonNode tl = f.array(s, w, "tokens");
-            List<String> tokens = new ArrayList<>();
-            for (int t = 0; t < tl.size(); t++) {
-                if (!tl.get(t).isTextual()) throw f.error(w + ".tokens[" + t + "] is not a string");
-                tokens.add(tl.get(t).asText());
-            }
-            sentences.add(new Sentence(List.copyOf(tokens), f.text(s, w, "raw"), f.integer(s, w, "imgid"), f.integer(s, w, "sentid")));
-        }
+        List<Long> sentids = f.values(n, where, "sentids", JsonNode::isIntegralNumber, "an integer", JsonNode::asLong);
+        List<Sentence> sentences = f.objects(n, where, "sentences", (s, w) -> new Sentence(
+                f.values(s, w, "tokens", JsonNode::isTextual, "a string", JsonNode::asText), f.text(s, w, "raw"),
+                f.integer(s, w, "imgid"), f.integer(s, w, "sentid")));
         if (sentences.isEmpty()) throw f.error(where + ".sentences is empty: an image needs at least one reference caption");
         return new Image(f.text(n, where, "filepath"), List.copyOf(sentids), f.text(n, where, "filename"), f.integer(n, where, "imgid"),
                 split, List.copyOf(sentences), f.integer(n, where, "cocoid"));
@@ -155,19 +137,10 @@ public final class CocoCaptions {
 
     // ---------------------------------------------------------------- results
     public static List<Result> readResults(Path json) {
-        JsonFields f = new JsonFields(json);
-        JsonNode list = f.list(f.read());
-        List<Result> out = new ArrayList<>(list.size());
-        for (int i = 0; i < list.size(); i++) {
-            JsonNode n = f.element(list, "", i);
-            out.add(new Result(f.integer(n, "[" + i + "]", "image_id"), f.text(n, "[" + i + "]", "caption")));
-        }
-        return out;
+        return JsonFields.readResults(json, "image_id", "caption", Result::new);
     }
 
     public static void writeResults(Path json, List<Result> results) throws IOException {
-        ArrayNode list = JsonFields.JSON.createArrayNode();
-        for (Result r : results) list.addObject().put("image_id", r.imageId()).put("caption", r.caption());
-        JsonFields.write(json, list);
+        JsonFields.writeResults(json, results, "image_id", Result::imageId, "caption", Result::caption);
     }
 }

@@ -2,11 +2,18 @@ package io.vladapt.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.vladapt.io.AtomicFiles;
 import io.vladapt.io.FormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * Typed access to the fields of a JSON file users brought (COCO, VQA), failing with a message that
@@ -67,6 +74,26 @@ final class JsonFields {
         return n.asText();
     }
 
+    /** Each element of the list field key of parent, which must be an object, parsed with its path ("images[3]"). */
+    <T> List<T> objects(JsonNode parent, String where, String key, BiFunction<JsonNode, String, T> parse) {
+        JsonNode list = array(parent, where, key);
+        String at = path(where, key);
+        List<T> out = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) out.add(parse.apply(element(list, at, i), at + "[" + i + "]"));
+        return out;
+    }
+
+    /** Each element of a list field that must hold values of one kind (a string, an integer), by a check and a getter. */
+    <T> List<T> values(JsonNode parent, String where, String key, Predicate<JsonNode> ok, String expected, Function<JsonNode, T> get) {
+        JsonNode list = array(parent, where, key);
+        List<T> out = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            if (!ok.test(list.get(i))) throw new FormatException(file + ": " + path(where, key) + "[" + i + "] is " + kind(list.get(i)) + ", expected " + expected);
+            out.add(get.apply(list.get(i)));
+        }
+        return out;
+    }
+
     /** The top-level value as a list (results files are bare lists). */
     JsonNode list(JsonNode root) {
         if (!root.isArray()) throw new FormatException(file + ": the top level is " + kind(root) + ", expected a list");
@@ -111,6 +138,25 @@ final class JsonFields {
         if (n.isArray()) return "a list";
         if (n.isObject()) return "an object";
         return n.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** A results file: a bare list of {idKey: integer, textKey: string}, e.g. COCO's [{"image_id", "caption"}]. */
+    static <T> List<T> readResults(Path file, String idKey, String textKey, BiFunction<Long, String, T> make) {
+        JsonFields f = new JsonFields(file);
+        JsonNode list = f.list(f.read());
+        List<T> out = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode n = f.element(list, "", i);
+            out.add(make.apply(f.integer(n, "[" + i + "]", idKey), f.text(n, "[" + i + "]", textKey)));
+        }
+        return out;
+    }
+
+    static <T> void writeResults(Path file, List<T> rows, String idKey, ToLongFunction<T> id, String textKey, Function<T, String> text)
+            throws IOException {
+        ArrayNode list = JSON.createArrayNode();
+        for (T r : rows) list.addObject().put(idKey, id.applyAsLong(r)).put(textKey, text.apply(r));
+        write(file, list);
     }
 
     /** Writes node as compact JSON (as the datasets are distributed), atomically. */

@@ -211,15 +211,10 @@ public final class SyntheticCaptions {
         Map<Long, SyntheticScene> out = new LinkedHashMap<>();
         for (var it = all.fields(); it.hasNext(); ) {
             var e = it.next();
-            List<SyntheticScene.Obj> objs = new ArrayList<>();
-            JsonNode list = f.array(e.getValue(), e.getKey(), "objects");
-            for (int i = 0; i < list.size(); i++) {
-                String w = e.getKey() + ".objects[" + i + "]";
-                JsonNode o = f.element(list, e.getKey() + ".objects", i);
-                int shape = index(f, SyntheticScienceQa.SHAPES, f.text(o, w, "shape"), w + ".shape");
-                int color = index(f, SyntheticScienceQa.COLORS, f.text(o, w, "color"), w + ".color");
-                objs.add(new SyntheticScene.Obj(shape, color, (int) f.integer(o, w, "cell"), f.text(o, w, "size").equals("big")));
-            }
+            List<SyntheticScene.Obj> objs = f.objects(e.getValue(), e.getKey(), "objects", (o, w) -> new SyntheticScene.Obj(
+                    index(f, SyntheticScienceQa.SHAPES, f.text(o, w, "shape"), w + ".shape"),
+                    index(f, SyntheticScienceQa.COLORS, f.text(o, w, "color"), w + ".color"),
+                    (int) f.integer(o, w, "cell"), f.text(o, w, "size").equals("big")));
             try {
                 out.put(Long.parseLong(e.getKey()), new SyntheticScene(objs));
             } catch (NumberFormatException x) {

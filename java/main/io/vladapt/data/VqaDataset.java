@@ -31,7 +31,10 @@ import java.util.Set;
 public final class VqaDataset {
     public record Question(long imageId, String question, long questionId) {}
 
-    /** One human answer; confidence is "yes", "maybe" or "no" in the released files. */
+    /**
+     * One human answer; confidence is "yes", "maybe" or "no" in the released files ("yes" when a
+     * file leaves it out), answerId 1-10 (0 when a file leaves it out).
+     */
     public record Answer(String answer, String confidence, int answerId) {}
 
     public record Annotation(long questionId, long imageId, String questionType, String answerType,
@@ -75,40 +78,26 @@ public final class VqaDataset {
     public static Questions readQuestions(Path file) {
         JsonFields f = new JsonFields(file);
         JsonNode root = f.object(f.read());
-        JsonNode list = f.array(root, "", "questions");
-        List<Question> out = new ArrayList<>(list.size());
-        for (int i = 0; i < list.size(); i++) {
-            JsonNode n = f.element(list, "questions", i);
-            String w = "questions[" + i + "]";
-            out.add(new Question(f.integer(n, w, "image_id"), f.text(n, w, "question"), f.integer(n, w, "question_id")));
-        }
-        return new Questions(f.optionalText(root, "", "data_subtype"), root.get("info"), root.get("license"),
-                Collections.unmodifiableList(out));
+        List<Question> qs = f.objects(root, "", "questions", (n, w) ->
+                new Question(f.integer(n, w, "image_id"), f.text(n, w, "question"), f.integer(n, w, "question_id")));
+        return new Questions(f.optionalText(root, "", "data_subtype"), root.get("info"), root.get("license"), Collections.unmodifiableList(qs));
     }
 
     public static Annotations readAnnotations(Path file) {
         JsonFields f = new JsonFields(file);
         JsonNode root = f.object(f.read());
-        JsonNode list = f.array(root, "", "annotations");
-        List<Annotation> out = new ArrayList<>(list.size());
-        for (int i = 0; i < list.size(); i++) {
-            JsonNode n = f.element(list, "annotations", i);
-            String w = "annotations[" + i + "]";
-            JsonNode al = f.array(n, w, "answers");
-            if (al.isEmpty()) throw f.error(w + ".answers is empty");
-            List<Answer> answers = new ArrayList<>(al.size());
-            for (int k = 0; k < al.size(); k++) {
-                JsonNode a = f.element(al, w + ".answers", k);
-                String wa = w + ".answers[" + k + "]";
-                String conf = f.optionalText(a, wa, "answer_confidence");
-                answers.add(new Answer(f.text(a, wa, "answer"), conf == null ? "yes" : conf,
-                        a.has("answer_id") ? (int) f.integer(a, wa, "answer_id") : k + 1));
-            }
-            out.add(new Annotation(f.integer(n, w, "question_id"), f.integer(n, w, "image_id"), f.optionalText(n, w, "question_type"),
-                    f.optionalText(n, w, "answer_type"), f.text(n, w, "multiple_choice_answer"), List.copyOf(answers)));
-        }
-        return new Annotations(f.optionalText(root, "", "data_subtype"), root.get("info"), root.get("license"),
-                Collections.unmodifiableList(out));
+        List<Annotation> as = f.objects(root, "", "annotations", (n, w) -> annotation(f, n, w));
+        return new Annotations(f.optionalText(root, "", "data_subtype"), root.get("info"), root.get("license"), Collections.unmodifiableList(as));
+    }
+
+    private static Annotation annotation(JsonFields f, JsonNode n, String w) {
+        List<Answer> answers = f.objects(n, w, "answers", (x, wa) -> {
+            String conf = f.optionalText(x, wa, "answer_confidence");         // optional, as answer_id
+            return new Answer(f.text(x, wa, "answer"), conf == null ? "yes" : conf, x.has("answer_id") ? (int) f.integer(x, wa, "answer_id") : 0);
+        });
+        if (answers.isEmpty()) throw f.error(w + ".answers is empty");
+        return new Annotation(f.integer(n, w, "question_id"), f.integer(n, w, "image_id"), f.optionalText(n, w, "question_type"),
+                f.optionalText(n, w, "answer_type"), f.text(n, w, "multiple_choice_answer"), List.copyOf(answers));
     }
 
     /**
@@ -203,19 +192,10 @@ public final class VqaDataset {
 
     // ---------------------------------------------------------------- results
     public static List<Result> readResults(Path file) {
-        JsonFields f = new JsonFields(file);
-        JsonNode list = f.list(f.read());
-        List<Result> out = new ArrayList<>(list.size());
-        for (int i = 0; i < list.size(); i++) {
-            JsonNode n = f.element(list, "", i);
-            out.add(new Result(f.integer(n, "[" + i + "]", "question_id"), f.text(n, "[" + i + "]", "answer")));
-        }
-        return out;
+        return JsonFields.readResults(file, "question_id", "answer", Result::new);
     }
 
     public static void writeResults(Path file, List<Result> results) throws IOException {
-        ArrayNode list = JsonFields.JSON.createArrayNode();
-        for (Result r : results) list.addObject().put("question_id", r.questionId()).put("answer", r.answer());
-        JsonFields.write(file, list);
+        JsonFields.writeResults(file, results, "question_id", Result::questionId, "answer", Result::answer);
     }
 }

@@ -50,6 +50,10 @@ public final class BpeTokenizerBuilder {
      * Learns merges until the vocabulary has vocabSize tokens (at least 260: specials and bytes) or no
      * pair occurs minFrequency times; writes tokenizer.json and tokenizer_config.json into dir.
      *
+     * <p>On a corpus with few distinct words merging stops early, once every word is one token (the
+     * returned size is then below vocabSize) and segmentation matches whole words; a vocabSize well
+     * below that point keeps words split into subwords.
+     *
      * @return the vocabulary size reached
      */
     public static int write(Path dir, Collection<String> corpus, int vocabSize, int minFrequency) throws IOException {
