@@ -10,8 +10,9 @@ public interface TextTokenizer extends AutoCloseable {
 
     /**
      * Ids of {@code encode(text, addBos)} with, for each, the characters of text it stands for:
-     * [starts[i], ends[i]) in Java string (UTF-16) indices. A special token (BOS) has an empty range
-     * where it stands; a character split into several byte tokens gives each of them its whole range,
+     * [starts[i], ends[i]) in Java string (UTF-16) indices. An added BOS has an empty range where it
+     * stands (a special token literally written in the text, as "&lt;s&gt;" matched by a tokenizer.json,
+     * covers the characters it was written with); a character split into several byte tokens gives each of them its whole range,
      * so consecutive tokens can share one. Whitespace a tokenizer drops or folds into a neighbour
      * (a SentencePiece dummy prefix, collapsed space runs) is covered by the token that absorbed it.
      */
