@@ -234,7 +234,7 @@ public final class SyntheticScienceQa {
     }
 
     private void draw(List<Shape> scene, Path file) {
-        Mat m = render(scene);
+        Mat m = render(truth(scene), spec.imageSize(), rnd);
         if (!imwrite(file.toString(), m)) throw new IllegalStateException("OpenCV could not write " + file);
     }
 
@@ -252,28 +252,42 @@ public final class SyntheticScienceQa {
             int n = 1 + g.rnd.nextInt(4);
             for (int k = 0; k < n; k++) scene.add(new Shape(g.rnd.nextInt(3), g.rnd.nextInt(6), -1, g.rnd.nextBoolean()));
             g.placeCells(scene);
-            int[][] truth = new int[n][];
-            for (int k = 0; k < n; k++) {
-                Shape s = scene.get(k);
-                truth[k] = new int[] {s.shape(), s.color(), s.cell(), s.big() ? 1 : 0};
-            }
-            out.add(Map.entry(g.render(scene), truth));
+            int[][] truth = truth(scene);
+            out.add(Map.entry(render(truth, imageSize, g.rnd), truth));
         }
         return out;
     }
 
-    private Mat render(List<Shape> scene) {
-        int n = spec.imageSize(), half = n / 2;
+    /** [[shape, colour, cell, big], ...]: the ground truth format of scenes.json and randomScenes. */
+    private static int[][] truth(List<Shape> scene) {
+        int[][] truth = new int[scene.size()][];
+        for (int k = 0; k < truth.length; k++) {
+            Shape s = scene.get(k);
+            truth[k] = new int[] {s.shape(), s.color(), s.cell(), s.big() ? 1 : 0};
+        }
+        return truth;
+    }
+
+    /**
+     * Draws a scene ([[shape, colour, cell, big], ...], cells 0-3 row-major in a 2 x 2 grid) on a
+     * light grey background: shapes centred in their cell with a random jitter, big ones about twice
+     * the area of small ones. rnd draws the background shade and the jitters.
+     *
+     * @return a BGR image of imageSize x imageSize
+     */
+    public static Mat render(int[][] scene, int imageSize, Random rnd) {
+        int n = imageSize, half = n / 2;
         int bg = 225 + rnd.nextInt(31);
         Mat m = new Mat(n, n, opencv_core.CV_8UC3, new org.bytedeco.opencv.opencv_core.Scalar(bg, bg, bg, 0));
-        for (Shape s : scene) {
-            int r = (s.big() ? 11 : 7) * n / 64;
+        for (int[] s : scene) {
+            int shape = s[0], color = s[1], cell = s[2];
+            int r = (s[3] != 0 ? 11 : 7) * n / 64;
             int jitter = Math.max(1, half / 2 - r - 1);
-            int cx = (s.cell() % 2) * half + half / 2 + rnd.nextInt(2 * jitter + 1) - jitter;
-            int cy = (s.cell() / 2) * half + half / 2 + rnd.nextInt(2 * jitter + 1) - jitter;
-            double[] c = BGR[s.color()];
+            int cx = (cell % 2) * half + half / 2 + rnd.nextInt(2 * jitter + 1) - jitter;
+            int cy = (cell / 2) * half + half / 2 + rnd.nextInt(2 * jitter + 1) - jitter;
+            double[] c = BGR[color];
             org.bytedeco.opencv.opencv_core.Scalar colour = new org.bytedeco.opencv.opencv_core.Scalar(c[0], c[1], c[2], 0);
-            switch (s.shape()) {
+            switch (shape) {
                 case 0 -> circle(m, new Point(cx, cy), r, colour, FILLED, LINE_AA, 0);
                 case 1 -> rectangle(m, new Rect(cx - r, cy - r, 2 * r, 2 * r), colour, FILLED, LINE_AA, 0);
                 default -> {

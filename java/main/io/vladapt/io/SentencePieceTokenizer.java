@@ -198,19 +198,80 @@ public final class SentencePieceTokenizer implements TextTokenizer {
     // ---------------------------------------------------------------- encoding
     @Override
     public long[] encode(String text, boolean addBos) {
-        List<Long> ids = new ArrayList<>();
-        if (addBos && bosId >= 0) ids.add((long) bosId);
-        String norm = normalize(text);
-        if (!norm.isEmpty()) for (String piece : bpe(norm)) emit(piece, ids);
-        return ids.stream().mapToLong(Long::longValue).toArray();
+        return encodeWithSpans(text, addBos).ids();
     }
 
-    private String normalize(String text) {
-        String t = text;
-        if (removeExtraWhitespaces) t = t.strip().replaceAll(" +", " ");
-        if (t.isEmpty()) return t;
-        if (addDummyPrefix) t = " " + t;
-        return escapeWhitespaces ? t.replace(' ', SPACE) : t;
+    @Override
+    public TokenSpans encodeWithSpans(String text, boolean addBos) {
+        Normalized norm = normalize(text);
+        Emitted out = new Emitted();
+        if (addBos && bosId >= 0) out.add(bosId, 0, 0);
+        int cp = 0;                                   // code point of the normalised text where the piece starts
+        if (!norm.text().isEmpty()) {
+            for (String piece : bpe(norm.text())) {
+                int len = piece.codePointCount(0, piece.length());
+                emit(piece, cp, len, norm, out);
+                cp += len;
+            }
+        }
+        return out.spans();
+    }
+
+    /**
+     * The normalised text, and for each of its code points the range of the input it came from:
+     * the dummy prefix comes from nowhere (an empty range before the first character), a space that
+     * stands for a collapsed run covers the whole run.
+     */
+    private record Normalized(String text, int[] from, int[] to) {}
+
+    private Normalized normalize(String text) {
+        int begin = 0, end = text.length();
+        if (removeExtraWhitespaces) {                 // as String.strip(): leading and trailing whitespace of any kind
+            while (begin < end && Character.isWhitespace(text.codePointAt(begin))) begin += Character.charCount(text.codePointAt(begin));
+            while (end > begin && Character.isWhitespace(text.codePointBefore(end))) end -= Character.charCount(text.codePointBefore(end));
+        }
+        StringBuilder out = new StringBuilder();
+        int[] from = new int[end - begin + 1], to = new int[end - begin + 1];
+        int n = 0;
+        if (begin < end && addDummyPrefix) {
+            out.append(escapeWhitespaces ? SPACE : ' ');
+            from[n] = to[n] = begin;
+            n++;
+        }
+        for (int i = begin; i < end; ) {
+            int c = text.codePointAt(i), next = i + Character.charCount(c);
+            if (c == ' ' && removeExtraWhitespaces && n > 0 && from[n - 1] < to[n - 1] && text.charAt(to[n - 1] - 1) == ' ') {
+                to[n - 1] = next;                     // the run collapses into the space before it
+            } else {
+                out.appendCodePoint(c == ' ' && escapeWhitespaces ? SPACE : c);
+                from[n] = i;
+                to[n] = next;
+                n++;
+            }
+            i = next;
+        }
+        return new Normalized(out.toString(), from, to);
+    }
+
+    /** Ids and spans as they are produced. */
+    private static final class Emitted {
+        private final List<long[]> rows = new ArrayList<>();
+
+        void add(long id, int start, int end) {
+            rows.add(new long[] {id, start, end});
+        }
+
+        TokenSpans spans() {
+            int n = rows.size();
+            long[] ids = new long[n];
+            int[] starts = new int[n], ends = new int[n];
+            for (int i = 0; i < n; i++) {
+                ids[i] = rows.get(i)[0];
+                starts[i] = (int) rows.get(i)[1];
+                ends[i] = (int) rows.get(i)[2];
+            }
+            return new TokenSpans(ids, starts, ends);
+        }
     }
 
     /** Symbol pairs ordered as SentencePiece's agenda: higher score first, then the leftmost. */
@@ -255,14 +316,20 @@ public final class SentencePieceTokenizer implements TextTokenizer {
         if (id != null) agenda.add(new Pair(left, right, scores[id], merged.length()));
     }
 
-    private void emit(String piece, List<Long> ids) {
+    /** A piece of len code points starting at code point cp: its id, its UTF-8 bytes' ids, or unk. */
+    private void emit(String piece, int cp, int len, Normalized norm, Emitted out) {
         Integer id = mergeable.get(piece);
         if (id != null && types[id] != Type.UNUSED) {
-            ids.add((long) id);
+            out.add(id, norm.from()[cp], norm.to()[cp + len - 1]);
         } else if (byteFallback) {
-            for (byte b : piece.getBytes(StandardCharsets.UTF_8)) ids.add((long) byteIds[b & 0xff]);
+            int k = cp;                               // every byte of a character spans the whole character
+            for (int i = 0; i < piece.length(); k++) {
+                int c = piece.codePointAt(i), next = i + Character.charCount(c);
+                for (byte b : piece.substring(i, next).getBytes(StandardCharsets.UTF_8)) out.add(byteIds[b & 0xff], norm.from()[k], norm.to()[k]);
+                i = next;
+            }
         } else {
-            ids.add((long) unkId);
+            out.add(unkId, norm.from()[cp], norm.to()[cp + len - 1]);
         }
     }
 

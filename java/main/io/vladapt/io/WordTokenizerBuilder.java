@@ -1,13 +1,10 @@
 package io.vladapt.io;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -22,7 +19,6 @@ import java.util.regex.Pattern;
  */
 public final class WordTokenizerBuilder {
     private static final Pattern WORD = Pattern.compile("\\w+|[^\\w\\s]+", Pattern.UNICODE_CHARACTER_CLASS);
-    private static final List<String> SPECIAL = List.of("<pad>", "<s>", "</s>", "<unk>");
 
     private WordTokenizerBuilder() {}
 
@@ -34,26 +30,11 @@ public final class WordTokenizerBuilder {
             while (m.find()) counts.merge(m.group(), 1, Integer::sum);
         }
         Map<String, Integer> vocab = new LinkedHashMap<>();
-        for (String s : SPECIAL) vocab.put(s, vocab.size());
+        for (String s : TokenizerFiles.SPECIAL) vocab.put(s, vocab.size());
         counts.forEach((w, c) -> {
             if (c >= minCount && !vocab.containsKey(w)) vocab.put(w, vocab.size());
         });
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode root = json.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        for (String s : SPECIAL) {
-            ObjectNode a = added.addObject();
-            a.put("id", vocab.get(s));
-            a.put("content", s);
-            a.put("single_word", false);
-            a.put("lstrip", false);
-            a.put("rstrip", false);
-            a.put("normalized", false);
-            a.put("special", true);
-        }
+        ObjectNode root = TokenizerFiles.root(vocab);
         root.putNull("normalizer");
         root.putObject("pre_tokenizer").put("type", "Whitespace");
         root.putNull("post_processor");
@@ -63,14 +44,7 @@ public final class WordTokenizerBuilder {
         ObjectNode v = model.putObject("vocab");
         vocab.forEach(v::put);
         model.put("unk_token", "<unk>");
-        AtomicFiles.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
-        ObjectNode cfg = json.createObjectNode();
-        cfg.put("bos_token", "<s>");
-        cfg.put("eos_token", "</s>");
-        cfg.put("pad_token", "<pad>");
-        cfg.put("unk_token", "<unk>");
-        cfg.put("tokenizer_class", "PreTrainedTokenizerFast");
-        AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
+        TokenizerFiles.write(dir, root);
         return vocab.size();
     }
 }
