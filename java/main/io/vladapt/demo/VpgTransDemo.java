@@ -55,8 +55,8 @@ public final class VpgTransDemo {
                           int bpeVocab, int vitDim, int vitLayers, int vitScenes, int vitEpochs, int queries, int qformerDim, int qformerLayers,
                           int initEpochs, int sourceEpochs, Recipe recipe, boolean crossTokenizer, long seed, boolean quiet) {
         public static Options standard(Path dir) {
-            return new Options(dir, new SyntheticCaptions.Spec(1000, 250, 64, 11), 5000, 1, 64, 2, 128, 4, 400, 64, 6, 6000, 8, 8, 64, 2, 6, 6,
-                    new Recipe(1e-3, 1e-5, 0.5, 8, 32, 1, 5, 0.05, 7), true, 7, false);
+            return new Options(dir, new SyntheticCaptions.Spec(300, 250, 64, 11), 3000, 1, 64, 2, 128, 4, 320, 64, 6, 6000, 6, 8, 64, 2, 6, 8,
+                    new Recipe(1e-3, 1e-5, 0.5, 10, 32, 1, 5, 0.05, 7), true, 7, false);
         }
     }
 
@@ -121,16 +121,16 @@ public final class VpgTransDemo {
                     if (Files.mismatch(o.dir().resolve(src.name()).resolve("tokenizer.json"), o.dir().resolve(tgt.name()).resolve("tokenizer.json")) >= 0) {
                         throw new IllegalStateException("the small and large LMs were meant to share one tokenizer, but their tokenizer.json differ");
                     }
-                    transfer("small -> large (same tokenizer)", s, t, TokenPairs.sameTokenizer(captionCorpus, s.tok), features, d, init, source,
+                    transfer("small -> large (same tokenizer)", s, t, TokenPairs.sameTokenizer(captionCorpus, s.tok()), features, d, init, source,
                             runs.resolve("large"), true, table, curves);
                 }
                 if (o.crossTokenizer()) {
                     try (FrozenLlm s = FrozenLlm.load(o.dir().resolve(src.name()), "small");
                          FrozenLlm t = FrozenLlm.load(o.dir().resolve(bpe.name()), "large-bpe")) {
                         transfer("small -> large-bpe (word -> BPE tokenizer), char-aligned converter", s, t,
-                                TokenPairs.charAligned(captionCorpus, s.tok, t.tok), features, d, init, source, runs.resolve("bpe"), false, table, curves);
+                                TokenPairs.charAligned(captionCorpus, s.tok(), t.tok()), features, d, init, source, runs.resolve("bpe"), false, table, curves);
                         Curve positional = vpgTransOnly("small -> large-bpe, positional converter", s, t,
-                                TokenPairs.positional(captionCorpus, s.tok, t.tok), features, d, source, runs.resolve("bpe-positional"), table, curves);
+                                TokenPairs.positional(captionCorpus, s.tok(), t.tok()), features, d, source, runs.resolve("bpe-positional"), table, curves);
                         curves.add(positional);
                     }
                 }
@@ -242,7 +242,7 @@ public final class VpgTransDemo {
         Trainer.deleteOutputs(out);
         VlRun.Result r = VlRun.train(llm, vpgDir, () -> newVpg(null, o.seed() + 50), projectorDir, o.seed() + 51, features, d, out, tc, part, stop,
                 false, label, out());
-        out.printf("  %s: CIDEr %s | VQA %s%n", label, fmt(r.cider()), fmt(r.vqa()));
+        out().printf("  %s: CIDEr %s | VQA %s%n", label, fmt(r.cider()), fmt(r.vqa()));
         return new Curve(label, r.cider(), r.vqa(), r.seconds(), r.samples());
     }
 
