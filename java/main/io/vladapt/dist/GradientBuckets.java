@@ -15,8 +15,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * Sums the trainable tensors' gradients over all ranks through flat buffers of about 25 MB (DDP's
  * default): one all-reduce per bucket instead of one per tensor, each started as soon as its bucket is
- * packed, so Gloo's threads reduce bucket k while this thread packs bucket k+1 and unpacks the ones
- * already done. (Overlapping with the backward pass itself needs autograd hooks, which the presets do
+ * packed, so Gloo's threads reduce bucket k while this thread packs bucket k+1. After the first step
+ * every gradient is a view of its bucket (as DDP's gradient_as_bucket_view), so backward accumulates
+ * straight into the buckets and later steps copy nothing. (Overlapping with the backward pass itself needs autograd hooks, which the presets do
  * not expose; c10d's Reducer would, but drives a ProcessGroup and DDP's own accumulation rules.)
  *
  * <p>A tensor without a gradient on one rank (its part of the model unused by that rank's examples)
@@ -28,7 +29,8 @@ public final class GradientBuckets implements AutoCloseable {
 
     private record Slot(int index, Tensor param, long offset, long numel) {}
 
-    private record Bucket(Tensor flat, List<Slot> slots) {}
+    /** {@code address}: where the flat buffer's data starts, to recognise gradients that are views of it. */
+    private record Bucket(Tensor flat, long address, List<Slot> slots) {}
 
     private final List<Bucket> buckets = new ArrayList<>();
     private final int count;
@@ -60,9 +62,14 @@ public final class GradientBuckets implements AutoCloseable {
             for (List<Slot> g : groups) {
                 Slot last = g.get(g.size() - 1);
                 Tensor flat = Tensors.empty(last.param().scalar_type(), last.offset() + last.numel());
-                buckets.add(new Bucket(flat.retainReference(), g));
+                buckets.add(new Bucket(flat.retainReference(), flat.data_ptr().address(), g));
             }
         }
+    }
+
+    /** True when {@code grad} is this slot's view of the bucket (another tensor, e.g. after a reload, is copied in). */
+    private static boolean isView(Tensor grad, Bucket b, Slot s) {
+        return grad.data_ptr().address() == b.address() + s.offset() * s.param().element_size();
     }
 
     public int buckets() {
@@ -85,7 +92,9 @@ public final class GradientBuckets implements AutoCloseable {
             List<Work> works = new ArrayList<>();
             for (Bucket b : buckets) {
                 for (Slot s : b.slots()) {
-                    Tensor grad = s.param().grad(), dst = b.flat().narrow(0, s.offset(), s.numel());
+                    Tensor grad = s.param().grad();
+                    if (grad.defined() && isView(grad, b, s)) continue;   // backward accumulated into the bucket already
+                    Tensor dst = b.flat().narrow(0, s.offset(), s.numel());
                     if (grad.defined()) dst.copy_(grad.reshape(-1));
                     else dst.zero_();
                 }
@@ -98,9 +107,12 @@ public final class GradientBuckets implements AutoCloseable {
                 ctx.await(works.get(k), what + " (bucket " + (k + 1) + " of " + buckets.size() + ")", t0);
                 for (Slot s : b.slots()) {
                     if (m[1 + s.index()] == 0) continue;
-                    Tensor p = s.param();
-                    if (!p.grad().defined()) p.mutable_grad().put(torch.zeros_like(p));
-                    p.grad().copy_(b.flat().narrow(0, s.offset(), s.numel()).view(OpCheck.shape(p)));
+                    Tensor p = s.param(), grad = p.grad();
+                    // the gradient becomes a view of its bucket: no copy back now, and the next backward
+                    // accumulates in place into the bucket (autograd adds into a defined .grad), so no packing either
+                    if (!grad.defined() || !isView(grad, b, s)) {
+                        p.mutable_grad().put(b.flat().narrow(0, s.offset(), s.numel()).view(OpCheck.shape(p)));
+                    }
                 }
             }
             return m[0];
