@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vladapt.data.SyntheticScienceQa;
 import io.vladapt.dist.Launcher;
 import io.vladapt.io.SafetensorsFile;
+import io.vladapt.testutil.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -107,6 +109,29 @@ class DistributedTrainingTest {
         // another global batch would shift data and schedule: refused, with the accumulation that fits
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> single(resumed, 2, true));
         assertTrue(e.getMessage().contains("resume with accumulation 4"), e.getMessage());
+    }
+
+    @Test
+    void mmaTrainUnderVladaptLaunchEqualsOneProcess() throws Exception {
+        // the real command path (launcher -> LaunchWorker -> vladapt mma train) on the tiny fixture models
+        Path sqa = tmp.resolve("sqa");
+        SyntheticScienceQa.write(sqa, new SyntheticScienceQa.Spec(48, 4, 4, 32, 5));
+        List<String> common = List.of("mma", "train", "--lm", Fixtures.dir("llama-tied-gqa").toAbsolutePath().toString(), "--vit",
+                Fixtures.dir("clip-vit").toAbsolutePath().toString(), "--data", sqa.toString(), "--epochs", "1", "--batch", "2",
+                "--warmup", "0.5", "--blr", "0.5", "--seed", "3", "--visual-tokens", "3", "--neck", "16", "--quiet");
+        Path one = tmp.resolve("mma1"), two = tmp.resolve("mma2");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
+        List<String> a1 = new ArrayList<>(common), a2 = new ArrayList<>(common);
+        a1.addAll(List.of("--accum", "2", "--out", one.toString()));
+        a2.addAll(List.of("--accum", "1", "--out", two.toString()));
+        String worker = "io.vladapt.cli.LaunchWorker";
+        assertEquals(0, Launcher.run(new Launcher.Spec(1, 1, 0, null, 0, Duration.ofSeconds(30), 1, JVM, worker, a1), ps, ps), log.toString());
+        assertEquals(0, Launcher.run(new Launcher.Spec(2, 1, 0, null, 0, Duration.ofSeconds(30), 1, JVM, worker, a2), ps, ps), log.toString());
+        double d = maxDiff(one.resolve("adapter/adapter_model.safetensors"), two.resolve("adapter/adapter_model.safetensors"));
+        System.out.printf("mma train, 2 processes x accumulation 1 vs 1 process x accumulation 2, 12 steps: adapter max |diff| %.3g%n", d);
+        assertTrue(d <= 1e-6, "adapters differ by " + d);
+        assertEquals(12, Trainer.readMetrics(two.resolve("metrics.jsonl"), Long.MAX_VALUE).size());
     }
 
     @Test
