@@ -82,6 +82,8 @@ public final class Launcher {
                 env.put("VLADAPT_DIST_TIMEOUT", String.valueOf(spec.timeout().toMillis() / 1000.0));
                 env.put("OMP_NUM_THREADS", String.valueOf(spec.threadsPerProc()));
                 env.remove("VLADAPT_STORE_FILE");
+                // c10d logs every socket error as a warning with a C++ stack trace; the ranks' own messages name what was lost
+                env.putIfAbsent("TORCH_CPP_LOG_LEVEL", "ERROR");
                 Process p = pb.start();
                 procs.add(p);
                 pumps.add(pump(p.getInputStream(), out, rank));

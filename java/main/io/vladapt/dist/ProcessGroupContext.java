@@ -17,6 +17,7 @@ import org.bytedeco.pytorch.StringVector;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * This process's place in a data-parallel run: the store, a Gloo process group over it, a heartbeat,
@@ -43,6 +44,9 @@ public final class ProcessGroupContext {
 
     private ProcessGroupContext(DistEnv env) {
         this.env = env;
+        // libtorch reads TORCH_CPP_LOG_LEVEL only here (Python calls it at import; nothing does from Java), and without it
+        // every c10d socket hiccup prints a warning with a C++ stack trace
+        torch.initLogging();
         this.store = Rendezvous.open(env);
         Duration beat = Duration.ofMillis(Math.max(100, Math.min(2000, env.timeout().toMillis() / 10)));
         this.heartbeat = new Heartbeat(store.clone(), store, env.rank(), beat);
