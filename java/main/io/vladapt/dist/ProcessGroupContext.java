@@ -163,6 +163,26 @@ public final class ProcessGroupContext {
         awaitKeys(keys, ranks, what, t0);
     }
 
+    /**
+     * The last store traffic of a run: every rank arrives, and rank 0 (which may host the store) returns
+     * only once every other rank has seen that and said so; they touch the store no more, so rank 0's
+     * exit cannot cut anyone off mid-wait.
+     */
+    public void closingBarrier(String name, String what) {
+        barrier(name + "/in", what);
+        if (rank() != 0) {
+            publish(name + "/out/" + rank(), "1");
+            return;
+        }
+        List<String> keys = new ArrayList<>();
+        List<Integer> ranks = new ArrayList<>();
+        for (int r = 1; r < worldSize(); r++) {
+            keys.add(name + "/out/" + r);
+            ranks.add(r);
+        }
+        awaitKeys(keys, ranks, what, System.nanoTime());
+    }
+
     private void awaitKeys(List<String> keys, List<Integer> owners, String what, long t0) {
         long nextLook = 0;
         while (true) {

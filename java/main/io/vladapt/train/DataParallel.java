@@ -167,6 +167,13 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
+    /** After the last step: no rank leaves while another still needs the store (rank 0 may host it). */
+    void finish() {
+        if (ctx == null) return;
+        ctx.where("finished");
+        ctx.closingBarrier(run + "/end", "waiting for every rank to finish");
+    }
+
     @Override
     public void close() {
         if (buckets != null) buckets.close();

@@ -174,6 +174,7 @@ public final class Trainer {
                     }
                 }
             }
+            dp.finish();
         }
         if (dp.leads()) Plots.trainingCurves(metrics, cfg.outDir().resolve("training.png"));
         return metrics;
