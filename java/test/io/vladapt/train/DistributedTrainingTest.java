@@ -73,7 +73,7 @@ class DistributedTrainingTest {
     }
 
     @Test
-    void twoProcessesReachTheSingleProcessWeightsAndResumeOnOne() throws Exception {
+    void twoProcessesReachTheSingleProcessWeightsAndResumeAcrossWorldSizes() throws Exception {
         // one process: micro-batch 4, accumulation 4 (global batch 16); 64 examples, 2 epochs = 8 steps
         Path one = tmp.resolve("one"), two = tmp.resolve("two");
         List<Trainer.Metric> m1 = single(one, 4, false);
@@ -106,6 +106,15 @@ class DistributedTrainingTest {
         single(resumed, 4, true);
         double r = maxDiff(c1.resolve("weights.safetensors"), resumed.resolve("checkpoint-8/weights.safetensors"));
         assertTrue(r <= 1e-6, "2 -> 1 process resume differs by " + r);
+        // and the 1-process epoch-1 checkpoint on 2 processes: rank 1 gets rank 0's weights, moments and step by broadcast
+        Path resumed2 = Files.createDirectories(tmp.resolve("resumed2"));
+        copyTree(one.resolve("checkpoint-4"), resumed2.resolve("checkpoint-4"));
+        Files.copy(one.resolve("metrics.jsonl"), resumed2.resolve("metrics.jsonl"));
+        assertEquals(0, launch(args(resumed2, 4, 2, 2, 3, -1, true, 0), Duration.ofSeconds(30), log), log.toString());
+        double r2 = maxDiff(c1.resolve("weights.safetensors"), resumed2.resolve("checkpoint-8/weights.safetensors"));
+        assertTrue(r2 <= 1e-6, "1 -> 2 process resume differs by " + r2);
+        assertEquals(8, Trainer.readMetrics(resumed2.resolve("metrics.jsonl"), Long.MAX_VALUE).size());
+        System.out.printf("resumed at step 4 with the other world size: 2 -> 1 max |diff| %.3g, 1 -> 2 max |diff| %.3g%n", r, r2);
         // another global batch would shift data and schedule: refused, with the accumulation that fits
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> single(resumed, 2, true));
         assertTrue(e.getMessage().contains("resume with accumulation 4"), e.getMessage());
