@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 
 /** {@code vladapt bench ...}: benchmarks that print medians and ratios against a baseline. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (medians and ratios).",
-        subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class, BenchCommand.Mma.class})
+        subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class, BenchCommand.Mma.class,
+                BenchDistCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {

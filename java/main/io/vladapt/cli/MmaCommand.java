@@ -233,6 +233,7 @@ final class MmaCommand implements Runnable {
                 TrainConfig tc = new TrainConfig(epochs, batch, accum, blr, warmup, weightDecay, clip, seed, every, keep, out, quiet);
                 MmaCheckpoint.Base base = models.base(lm, vit);
                 List<Trainer.Metric> metrics = new Trainer(new MmaTask(m, train.examples(), base), tc).run(resume, -1);
+                if (!io.vladapt.train.DataParallel.leader()) return 0;   // rank 0 writes the final adapter
                 Path final_ = out.resolve("adapter");
                 Trainer.deleteOutputs(final_);
                 MmaCheckpoint.save(final_, m.adapters(), base);

@@ -53,6 +53,18 @@ public final class AdamW implements AutoCloseable {
         return step;
     }
 
+    /** The moment tensors in a fixed order: a data-parallel run copies rank 0's to every rank at its start. */
+    java.util.List<Tensor> moments() {
+        java.util.List<Tensor> all = new java.util.ArrayList<>(expAvg.asMap().values());
+        all.addAll(expAvgSq.asMap().values());
+        return all;
+    }
+
+    /** Sets the update counter (bias correction) to rank 0's. */
+    void restoreSteps(long steps) {
+        step = steps;
+    }
+
     /** One update with the gradients in place; parameters without a gradient are skipped. */
     public void step(double lr) {
         step++;

@@ -81,6 +81,16 @@ public record TrainConfig(int epochs, int batchSize, int accumSteps, double base
         return span <= 0 ? lr() : min + (lr() - min) * 0.5 * (1 + Math.cos(Math.PI * (epoch - warmupEpochs) / span));
     }
 
+    /**
+     * The whole data-parallel run seen as one process: {@code world} times the accumulation. Its
+     * effective batch is the global one, which the learning rate scales with (as LaVIN's
+     * eff_batch_size = batch x accum x world size).
+     */
+    public TrainConfig global(int world) {
+        return world == 1 ? this : new TrainConfig(epochs, batchSize, accumSteps * world, baseLr, warmupEpochs, weightDecay, clipNorm, seed,
+                checkpointEvery, keepCheckpoints, outDir, quiet, optim);
+    }
+
     /** The same settings writing elsewhere. */
     public TrainConfig withOutDir(Path dir) {
         return new TrainConfig(epochs, batchSize, accumSteps, baseLr, warmupEpochs, weightDecay, clipNorm, seed, checkpointEvery,

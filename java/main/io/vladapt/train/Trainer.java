@@ -33,6 +33,9 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>Checkpoints are folders {@code checkpoint-STEP} written under a temporary name and renamed, so
  * a killed process leaves either the previous complete checkpoint or the new one, never half of one.
+ *
+ * <p>Started by {@code vladapt launch} as one of N processes, it trains data-parallel: see
+ * {@link DataParallel} for how the global batch is split and why the result equals one process's.
  */
 public final class Trainer {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,6 +58,7 @@ public final class Trainer {
 
     private final TrainTask task;
     private final TrainConfig cfg;
+    private final DataParallel dp;
     private EpochEval epochEval;
     private java.util.function.Predicate<List<EvalRecord>> stopRule;
     private final List<EvalRecord> evals = new ArrayList<>();
@@ -62,6 +66,7 @@ public final class Trainer {
     public Trainer(TrainTask task, TrainConfig cfg) {
         this.task = task;
         this.cfg = cfg;
+        this.dp = DataParallel.current();
     }
 
     /** Scores after every epoch into eval.jsonl (and {@link #evals()}). */
@@ -84,17 +89,22 @@ public final class Trainer {
         return List.copyOf(evals);
     }
 
+    /** Micro-batches per optimizer step, all ranks together. */
+    private int stepMicro() {
+        return cfg.global(dp.world()).accumSteps();
+    }
+
     public int microPerEpoch() {
         int n = task.size() / cfg.batchSize();
-        if (n < cfg.accumSteps()) {
+        if (n < stepMicro()) {
             throw new IllegalArgumentException(task.size() + " examples make " + n + " micro-batches of " + cfg.batchSize()
-                    + ", fewer than one optimizer step of " + cfg.accumSteps());
+                    + ", fewer than one optimizer step of " + cfg.accumSteps() + (dp.world() > 1 ? " x " + dp.world() + " ranks" : ""));
         }
-        return n - n % cfg.accumSteps();
+        return n - n % stepMicro();
     }
 
     public long totalSteps() {
-        return (long) cfg.epochs() * microPerEpoch() / cfg.accumSteps();
+        return (long) cfg.epochs() * microPerEpoch() / stepMicro();
     }
 
     /**
@@ -102,37 +112,43 @@ public final class Trainer {
      * tests that interrupt a run). With {@code resume}, continues from the newest checkpoint in outDir.
      */
     public List<Metric> run(boolean resume, long stopAfterSteps) throws IOException {
-        Files.createDirectories(cfg.outDir());
-        int micro = microPerEpoch();
+        if (dp.leads()) Files.createDirectories(cfg.outDir());
+        int micro = microPerEpoch(), accum = stepMicro();
         long total = totalSteps();
         long step = 0;
         List<Metric> metrics = new ArrayList<>();
         evals.clear();
         TrainConfig.Optim o = cfg.optim();
-        try (AdamW opt = new AdamW(task.trainable(), o.beta1(), o.beta2(), 1e-8, cfg.weightDecay())) {
-            Path ckpt = resume ? latestCheckpoint(cfg.outDir()) : null;
+        try (AdamW opt = new AdamW(task.trainable(), o.beta1(), o.beta2(), 1e-8, cfg.weightDecay()); DataParallel d = dp) {
+            Path ckpt = resume && dp.leads() ? latestCheckpoint(cfg.outDir()) : null;
             if (ckpt != null) {
                 task.load(ckpt);
                 opt.load(ckpt.resolve("optimizer.safetensors"));
-                step = readState(ckpt).get("step").asLong();
+                JsonNode state = readState(ckpt);
+                step = state.get("step").asLong();
+                requireGlobalBatch(ckpt, state.path("effective_batch").asInt(globalBatch()));
                 metrics.addAll(readMetrics(cfg.outDir().resolve("metrics.jsonl"), step));
-                evals.addAll(readEvals(cfg.outDir().resolve("eval.jsonl"), step * cfg.accumSteps() / micro));
-            } else if (resume && !cfg.quiet()) {
+                evals.addAll(readEvals(cfg.outDir().resolve("eval.jsonl"), step * accum / micro));
+            } else if (resume && dp.leads() && !cfg.quiet()) {
                 System.err.println("no checkpoint in " + cfg.outDir() + ": starting from scratch");
             }
-            writeMetrics(metrics);
-            writeEvals();
+            step = dp.start(step, task, cfg, opt);
+            if (dp.leads()) {
+                writeMetrics(metrics);
+                writeEvals();
+            }
             long t0 = System.nanoTime();
             double elapsedBefore = metrics.isEmpty() ? 0 : metrics.get(metrics.size() - 1).seconds();
-            try (Progress bar = Progress.start("train", total, step, cfg.quiet())) {
+            try (Progress bar = Progress.start("train", total, step, cfg.quiet() || !dp.leads())) {
                 while (step < total && (stopAfterSteps < 0 || step < stopAfterSteps)) {
-                    long firstMicro = step * cfg.accumSteps();
+                    long firstMicro = step * accum;
+                    dp.where("step " + (step + 1));
                     int epoch = (int) (firstMicro / micro);
                     int[] order = order(epoch);
                     double lossSum = 0;
                     long tStep = System.nanoTime();
                     for (int a = 0; a < cfg.accumSteps(); a++) {
-                        long m = firstMicro + a;
+                        long m = firstMicro + (long) dp.rank() * cfg.accumSteps() + a;   // this rank's share of the step
                         int at = (int) (m % micro) * cfg.batchSize();
                         int[] batch = java.util.Arrays.copyOfRange(order, at, at + cfg.batchSize());
                         torch.manual_seed(cfg.seed() * 1_000_003L + m);
@@ -141,35 +157,56 @@ public final class Trainer {
                             double v = loss.item_double();
                             if (!Double.isFinite(v)) throw new IllegalStateException("loss is " + v + " at micro-step " + m);
                             lossSum += v;
-                            loss.div(new org.bytedeco.pytorch.Scalar(cfg.accumSteps())).backward();
+                            loss.div(new org.bytedeco.pytorch.Scalar(accum)).backward();
                         }
                     }
+                    lossSum = dp.sumGradients(task, lossSum, step + 1);
                     double epochFrac = (double) firstMicro / micro;
-                    double lr = cfg.lrAt(epochFrac);
+                    double lr = cfg.global(dp.world()).lrAt(epochFrac);
                     if (cfg.clipNorm() > 0) opt.clip(cfg.clipNorm());
                     opt.step(lr);
                     opt.zeroGrad();
                     step++;
                     double secs = elapsedBefore + (System.nanoTime() - t0) / 1e9;
-                    double sps = cfg.effectiveBatch() / ((System.nanoTime() - tStep) / 1e9);
-                    Metric mt = new Metric(step, (double) (step * cfg.accumSteps()) / micro, lossSum / cfg.accumSteps(), lr, sps, secs);
+                    double sps = globalBatch() / ((System.nanoTime() - tStep) / 1e9);
+                    Metric mt = new Metric(step, (double) (step * accum) / micro, lossSum / accum, lr, sps, secs);
                     metrics.add(mt);
-                    appendMetric(mt);
+                    if (dp.leads()) appendMetric(mt);
                     bar.step(1, String.format(" loss %.4f lr %.2e %.1f samples/s", mt.loss(), lr, sps));
-                    boolean epochEnd = (step * cfg.accumSteps()) % micro == 0;
-                    if (epochEnd && epochEval != null) evaluate((int) (step * cfg.accumSteps() / micro), step, secs);
+                    boolean epochEnd = (step * accum) % micro == 0;
                     boolean periodic = cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0;
-                    boolean stopNow = epochEnd && stopRule != null && !evals.isEmpty() && stopRule.test(List.copyOf(evals));
-                    if (epochEnd || periodic || step == total || step == stopAfterSteps) checkpoint(opt, step);
-                    if (stopNow) {
+                    if (epochEnd || periodic || step == total || step == stopAfterSteps) {
+                        long s = step;
+                        dp.leaderWrites(s, () -> {
+                            if (epochEnd && epochEval != null) evaluate((int) (s * accum / micro), s, secs);
+                            checkpoint(opt, s);
+                        });
+                    }
+                    // a stop rule reads the leader's scores: single-process runs only (the demo), never data-parallel
+                    if (epochEnd && stopRule != null && dp.world() == 1 && !evals.isEmpty() && stopRule.test(List.copyOf(evals))) {
                         if (!cfg.quiet()) System.err.println("stopping after epoch " + evals.get(evals.size() - 1).epoch() + ": stop rule met");
                         break;
                     }
                 }
             }
+            dp.finish();
         }
-        Plots.trainingCurves(metrics, cfg.outDir().resolve("training.png"));
+        if (dp.leads()) Plots.trainingCurves(metrics, cfg.outDir().resolve("training.png"));
         return metrics;
+    }
+
+    /** Examples per optimizer step over all ranks. */
+    private int globalBatch() {
+        return cfg.global(dp.world()).effectiveBatch();
+    }
+
+    /** A checkpoint's step counts global batches of one size: continuing it with another would shift the data and schedule. */
+    private void requireGlobalBatch(Path ckpt, int saved) {
+        if (saved == globalBatch()) return;
+        int perAccum = cfg.batchSize() * dp.world();
+        throw new IllegalArgumentException(ckpt + " was written with a global batch of " + saved + " examples per step; this run's is "
+                + globalBatch() + " (micro-batch " + cfg.batchSize() + " x accumulation " + cfg.accumSteps() + " x " + dp.world()
+                + " process(es))" + (saved % perAccum == 0 ? ": resume with accumulation " + saved / perAccum : ""));
     }
 
     /** The order of epoch e: a permutation fixed by (seed, e). */
@@ -189,9 +226,10 @@ public final class Trainer {
         opt.save(tmp.resolve("optimizer.safetensors"));
         ObjectNode state = JSON.createObjectNode();
         state.put("step", step);
-        state.put("epoch", (double) (step * cfg.accumSteps()) / microPerEpoch());
+        state.put("epoch", (double) (step * stepMicro()) / microPerEpoch());
         state.put("seed", cfg.seed());
-        state.put("effective_batch", cfg.effectiveBatch());
+        state.put("effective_batch", globalBatch());
+        state.put("world_size", dp.world());
         AtomicFiles.writeString(tmp.resolve("trainer_state.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
         deleteTree(dir);
         Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

@@ -39,9 +39,11 @@ public final class VlRun {
             Trainer tr = new Trainer(new VpgTask(m, features, ex, part), tc).withEpochEval(e -> VlEval.run(m, features, d, 64).asMap());
             if (stop != null) tr.withStopRule(stop);
             List<Trainer.Metric> metrics = tr.run(resume, -1);
-            vpg.save(out.resolve("vpg"));
-            proj.save(out.resolve("projector"));
-            VlEval.write(VlEval.run(m, features, d, 64), out.resolve("eval.json"));
+            if (io.vladapt.train.DataParallel.leader()) {   // under `vladapt launch`, rank 0 writes
+                vpg.save(out.resolve("vpg"));
+                proj.save(out.resolve("projector"));
+                VlEval.write(VlEval.run(m, features, d, 64), out.resolve("eval.json"));
+            }
             List<Double> cider = new ArrayList<>(), vqa = new ArrayList<>(), secs = new ArrayList<>();
             for (Trainer.EvalRecord r : tr.evals()) {
                 cider.add(r.scores().getOrDefault("cider", Double.NaN));
