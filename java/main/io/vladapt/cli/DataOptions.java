@@ -26,6 +26,9 @@ final class DataOptions {
     @Option(names = "--eval-split", defaultValue = "val", description = "caption evaluation split (default: ${DEFAULT-VALUE})")
     String evalSplit;
 
+    @Option(names = "--train-vqa", description = "also train on the VQA training questions (default: captions only, VQA zero-shot, as the paper)")
+    boolean trainVqa;
+
     @Option(names = "--vqa-train-questions")
     Path vqaTrainQ;
 
@@ -48,13 +51,15 @@ final class DataOptions {
         if (data != null) {
             String tr = SyntheticCaptions.TRAIN, va = SyntheticCaptions.VAL;
             return new VlDataset.Files(or(cocoJson, data.resolve("dataset_coco.json")), or(imageRoot, SyntheticCaptions.imageRoot(data)), trainSplit,
-                    restval, evalSplit, or(vqaTrainQ, data.resolve(VqaDataset.questionsFileName(tr))),
-                    or(vqaTrainA, data.resolve(VqaDataset.annotationsFileName(tr))), or(vqaTrainI, SyntheticCaptions.imageDir(data, tr)),
+                    restval, evalSplit, trainVqa ? or(vqaTrainQ, data.resolve(VqaDataset.questionsFileName(tr))) : null,
+                    trainVqa ? or(vqaTrainA, data.resolve(VqaDataset.annotationsFileName(tr))) : null,
+                    trainVqa ? or(vqaTrainI, SyntheticCaptions.imageDir(data, tr)) : null,
                     or(vqaEvalQ, data.resolve(VqaDataset.questionsFileName(va))), or(vqaEvalA, data.resolve(VqaDataset.annotationsFileName(va))),
                     or(vqaEvalI, SyntheticCaptions.imageDir(data, va)));
         }
         if (cocoJson == null || imageRoot == null) throw new IllegalArgumentException("give --data DIR, or --coco-json and --image-root");
-        return new VlDataset.Files(cocoJson, imageRoot, trainSplit, restval, evalSplit, vqaTrainQ, vqaTrainA, vqaTrainI, vqaEvalQ, vqaEvalA, vqaEvalI);
+        return new VlDataset.Files(cocoJson, imageRoot, trainSplit, restval, evalSplit, trainVqa ? vqaTrainQ : null, vqaTrainA, vqaTrainI, vqaEvalQ,
+                vqaEvalA, vqaEvalI);
     }
 
     private static Path or(Path a, Path b) {

@@ -68,10 +68,7 @@ final class VpgTransCommand implements Runnable {
         public Integer call() throws Exception {
             init(threads);
             Path d = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "vladapt", "vpgtrans-demo");
-            VpgTransDemo.Options s = VpgTransDemo.Options.standard(d);
-            s = new VpgTransDemo.Options(s.dir(), s.data(), s.lmTexts(), s.lmEpochs(), s.srcDim(), s.srcLayers(), s.tgtDim(), s.tgtLayers(),
-                    s.bpeVocab(), s.vitDim(), s.vitLayers(), s.vitScenes(), s.vitEpochs(), s.queries(), s.qformerDim(), s.qformerLayers(),
-                    s.initEpochs(), s.sourceEpochs(), s.recipe(), !noCross, s.seed(), quiet);
+            VpgTransDemo.Options s = VpgTransDemo.Options.standard(d).with(!noCross, quiet);
             new VpgTransDemo(s, System.out).run();
             return 0;
         }
@@ -247,7 +244,7 @@ final class VpgTransCommand implements Runnable {
         }
 
         Vpg freshVpg(ClipVisionModel v) {
-            QFormerConfig c = new QFormerConfig(64, 2, 4, 128, 1, v.config().hiddenSize(), 8, 1e-12, 1e-5, 0.1, 0.1);
+            QFormerConfig c = new QFormerConfig(64, 2, 4, 128, 1, v.config().hiddenSize(), 12, 1e-12, 1e-5, 0.1, 0.1);
             return new QFormerVpg(QFormerInit.random(c, seed + 50), -1);
         }
     }

@@ -106,12 +106,22 @@ public final class VlDataset {
         return "Question: " + question + " Answer:";
     }
 
-    /** Captions score every token from BOS on; VQA scores the answer and EOS. */
+    /**
+     * The VQA prompt's ids, without BOS: {@code [soft prompts] Question: ... Answer:}. A caption is
+     * {@code [soft prompts][BOS] caption}, so BOS alone asks for a caption and a frozen LM that knows both
+     * formats never has to guess which one is wanted (with BOS before both, a small LM starts captions
+     * with "Question" half the time: measured while building the demo).
+     */
+    public static long[] vqaPromptIds(TextTokenizer tok, String question) {
+        return tok.encode(vqaPrompt(question), false);
+    }
+
+    /** Captions score every token from BOS on; VQA (when trained) scores the answer and EOS. */
     public List<VlExample> trainExamples(TextTokenizer tok) {
         List<VlExample> out = new ArrayList<>();
         for (Caption c : trainCaptions) out.add(new VlExample(c.image(), withEos(tok.encode(c.text(), true), tok), 0));
         for (Qa q : trainQa) {
-            long[] p = tok.encode(vqaPrompt(q.question()), true), a = tok.encode(q.answer(), false);
+            long[] p = vqaPromptIds(tok, q.question()), a = tok.encode(q.answer(), false);
             long[] ids = new long[p.length + a.length];
             System.arraycopy(p, 0, ids, 0, p.length);
             System.arraycopy(a, 0, ids, p.length, a.length);

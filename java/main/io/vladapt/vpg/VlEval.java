@@ -19,7 +19,7 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * Zero-shot style evaluation of a VL model: captions generated from BOS alone and scored with
- * CIDEr-D against the references; VQA answers generated after "Question: {q} Answer:" and scored with
+ * CIDEr-D against the references; VQA answers generated after "Question: {q} Answer:" (no BOS, see {@link VlDataset#vqaPromptIds}) and scored with
  * the official VQA accuracy. Greedy decoding (the paper uses beam 5: documented deviation), captions
  * up to 30 tokens, answers up to 10.
  */
@@ -59,7 +59,7 @@ public final class VlEval {
         for (int at = 0; at < qs.size(); at += batch) {
             List<VlDataset.EvalQuestion> part = qs.subList(at, Math.min(qs.size(), at + batch));
             List<long[]> prompts = new ArrayList<>();
-            for (VlDataset.EvalQuestion q : part) prompts.add(m.tokenizer().encode(VlDataset.vqaPrompt(q.question()), true));
+            for (VlDataset.EvalQuestion q : part) prompts.add(VlDataset.vqaPromptIds(m.tokenizer(), q.question()));
             List<long[]> out = generate(m, features, part.stream().mapToLong(VlDataset.EvalQuestion::image).toArray(), prompts, ga);
             for (int i = 0; i < part.size(); i++) answers.put(part.get(i).truth().questionId(), m.tokenizer().decode(out.get(i)).strip());
         }
