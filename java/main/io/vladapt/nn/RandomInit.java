@@ -28,6 +28,11 @@ public final class RandomInit {
         return p;
     }
 
+    /** U(-bound, bound) in float32: torch.nn.Linear's default init uses bound = 1/sqrt(fan_in). */
+    public static Tensor uniform(double bound, long... shape) {
+        return torch.rand(shape, Tensors.options(ScalarType.Float)).mul(new Scalar(2 * bound)).sub(new Scalar(bound));
+    }
+
     public static LlamaModel llama(LlamaConfig c, long seed, ScalarType dtype) {
         return new LlamaModel(c, params(LlamaModel.parameterShapes(c), seed, 0.02, dtype), dtype);
     }

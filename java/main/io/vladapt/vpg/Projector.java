@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vladapt.io.AtomicFiles;
 import io.vladapt.nn.LinearWeights;
 import io.vladapt.nn.Params;
+import io.vladapt.nn.RandomInit;
 import io.vladapt.nn.Tensors;
 import io.vladapt.train.ParamFiles;
 import java.io.IOException;
@@ -42,8 +43,8 @@ public final class Projector implements AutoCloseable {
         try (PointerScope s = new PointerScope()) {
             torch.manual_seed(seed);
             double bound = 1 / Math.sqrt(vpgWidth);
-            p.put(W, torch.rand(new long[] {llm.hiddenSize(), vpgWidth}, Tensors.options(ScalarType.Float)).mul(new Scalar(2 * bound)).sub(new Scalar(bound)));
-            p.put(B, torch.rand(new long[] {llm.hiddenSize()}, Tensors.options(ScalarType.Float)).mul(new Scalar(2 * bound)).sub(new Scalar(bound)));
+            p.put(W, RandomInit.uniform(bound, llm.hiddenSize(), vpgWidth));
+            p.put(B, RandomInit.uniform(bound, llm.hiddenSize()));
         }
         return new Projector(p, llm);
     }

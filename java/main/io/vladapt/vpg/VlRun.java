@@ -44,26 +44,24 @@ public final class VlRun {
                 proj.save(out.resolve("projector"));
                 VlEval.write(VlEval.run(m, features, d, 64), out.resolve("eval.json"));
             }
-            List<Double> cider = new ArrayList<>(), vqa = new ArrayList<>(), secs = new ArrayList<>();
-            for (Trainer.EvalRecord r : tr.evals()) {
-                cider.add(r.scores().getOrDefault("cider", Double.NaN));
-                vqa.add(r.scores().getOrDefault("vqa", Double.NaN));
-                secs.add(r.seconds());
-            }
-            return new Result(cider, vqa, secs, (long) metrics.size() * tc.effectiveBatch());
+            return of(tr.evals(), (long) metrics.size() * tc.effectiveBatch());
         }
     }
 
     /** The scores of a finished or running training folder, from its eval.jsonl. */
     public static Result read(Path trainDir) throws IOException {
-        List<Double> cider = new ArrayList<>(), vqa = new ArrayList<>(), secs = new ArrayList<>();
         List<Trainer.EvalRecord> evals = Trainer.readEvals(trainDir.resolve("eval.jsonl"), Long.MAX_VALUE);
         if (evals.isEmpty()) throw new IllegalArgumentException(trainDir.resolve("eval.jsonl") + ": no epoch scores (not a training folder?)");
+        return of(evals, 0);
+    }
+
+    private static Result of(List<Trainer.EvalRecord> evals, long samples) {
+        List<Double> cider = new ArrayList<>(), vqa = new ArrayList<>(), secs = new ArrayList<>();
         for (Trainer.EvalRecord r : evals) {
             cider.add(r.scores().getOrDefault("cider", Double.NaN));
             vqa.add(r.scores().getOrDefault("vqa", Double.NaN));
             secs.add(r.seconds());
         }
-        return new Result(cider, vqa, secs, 0);
+        return new Result(cider, vqa, secs, samples);
     }
 }

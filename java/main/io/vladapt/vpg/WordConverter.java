@@ -6,6 +6,7 @@ import io.vladapt.ext.OpCheck;
 import io.vladapt.io.AtomicFiles;
 import io.vladapt.nn.LinearWeights;
 import io.vladapt.nn.Params;
+import io.vladapt.nn.RandomInit;
 import io.vladapt.nn.Tensors;
 import io.vladapt.train.ParamFiles;
 import java.io.IOException;
@@ -81,10 +82,8 @@ public final class WordConverter implements AutoCloseable {
             torch.manual_seed(f.seed());
             // torch.nn.Linear's default init: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias
             double bound = 1 / Math.sqrt(ds);
-            p.put("weight", torch.rand(new long[] {dt, ds}, Tensors.options(ScalarType.Float)).mul(new Scalar(2 * bound)).sub(new Scalar(bound))
-                    .set_requires_grad(true));
-            p.put("bias", torch.rand(new long[] {dt}, Tensors.options(ScalarType.Float)).mul(new Scalar(2 * bound)).sub(new Scalar(bound))
-                    .set_requires_grad(true));
+            p.put("weight", RandomInit.uniform(bound, dt, ds).set_requires_grad(true));
+            p.put("bias", RandomInit.uniform(bound, dt).set_requires_grad(true));
             Tensor es = srcEmbed.detach().to(ScalarType.Float), et = tgtEmbed.detach().to(ScalarType.Float);
             List<Integer> order = new ArrayList<>();
             for (int i = 0; i < pairs.source().size(); i++) order.add(i);
