@@ -1,8 +1,6 @@
 package io.vladapt.cli;
 
 import io.vladapt.demo.Demo;
-import io.vladapt.ext.Threads;
-import io.vladapt.ext.VlOps;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,8 +22,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        VlOps.load();
-        Threads.set(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+        CliNatives.load(threads);
         Path d = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "vladapt", "demo");
         new Demo(Demo.Options.standard(d).quiet(quiet), System.out).run();
         return 0;

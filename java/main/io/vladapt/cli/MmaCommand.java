@@ -6,8 +6,6 @@ import io.vladapt.data.ScienceQa;
 import io.vladapt.data.ScienceQaPrompt;
 import io.vladapt.eval.AnswerParser;
 import io.vladapt.eval.ScienceQaScore;
-import io.vladapt.ext.Threads;
-import io.vladapt.ext.VlOps;
 import io.vladapt.io.ClipLoader;
 import io.vladapt.io.DType;
 import io.vladapt.io.LlamaLoader;
@@ -80,8 +78,7 @@ final class MmaCommand implements Runnable {
         }
 
         void threads() {
-            VlOps.load();
-            Threads.set(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+            CliNatives.load(threads);
         }
 
         MmaCheckpoint.Base base(LlamaModel l, ClipVisionModel v) {

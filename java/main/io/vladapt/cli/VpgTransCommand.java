@@ -1,8 +1,6 @@
 package io.vladapt.cli;
 
 import io.vladapt.demo.VpgTransDemo;
-import io.vladapt.ext.Threads;
-import io.vladapt.ext.VlOps;
 import io.vladapt.io.ClipLoader;
 import io.vladapt.nn.ClipVisionModel;
 import io.vladapt.train.TrainConfig;
@@ -44,11 +42,6 @@ final class VpgTransCommand implements Runnable {
         picocli.CommandLine.usage(this, System.out);
     }
 
-    static void init(Integer threads) {
-        VlOps.load();
-        Threads.set(threads != null ? threads : Runtime.getRuntime().availableProcessors());
-    }
-
     @Command(name = "demo", mixinStandardHelpOptions = true,
             description = "VPGTrans vs training from scratch on an embedded default (synthetic captions + VQA, small LMs and ViT made here, cached).")
     static final class Demo implements Callable<Integer> {
@@ -66,7 +59,7 @@ final class VpgTransCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            init(threads);
+            CliNatives.load(threads);
             Path d = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "vladapt", "vpgtrans-demo");
             VpgTransDemo.Options s = VpgTransDemo.Options.standard(d).with(!noCross, quiet);
             new VpgTransDemo(s, System.out).run();
@@ -110,7 +103,7 @@ final class VpgTransCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            init(threads);
+            CliNatives.load(threads);
             if (Files.isRegularFile(out.resolve(WordConverter.CONFIG))) {
                 System.out.println(out + " already holds a converter: nothing to do (delete it to fit again)");
                 return 0;
@@ -157,7 +150,7 @@ final class VpgTransCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            init(1);
+            CliNatives.load(1);
             try (FrozenLlm t = FrozenLlm.load(tgt, tgt.getFileName().toString()); WordConverter c = WordConverter.load(converter);
                  Projector s = Projector.load(source); Projector f = Projector.fused(c, s, t.id())) {
                 f.save(out);
@@ -223,7 +216,7 @@ final class VpgTransCommand implements Runnable {
 
         /** Loads ViT + LLM + data, caches features for {@code vpg}'s kind, runs one stage. */
         int run(Path vpgDir, Path projectorDir, VpgTask.Part part, TrainConfig tc, String label) throws Exception {
-            init(threads);
+            CliNatives.load(threads);
             VlDataset d = VlDataset.load(data.files(), true);
             try (ClipVisionModel v = ClipLoader.load(vit, ScalarType.Float); FrozenLlm l = FrozenLlm.load(llm, llm.getFileName().toString())) {
                 Tensor features;

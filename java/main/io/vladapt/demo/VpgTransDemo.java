@@ -131,7 +131,7 @@ public final class VpgTransDemo {
                 Path source = runs.resolve("source");
                 try (FrozenLlm s = FrozenLlm.load(o.dir().resolve(src.name()), "small")) {
                     Curve c = trainFrom("source VPG on the small LM (from the LLM-independent init)", s, init, null, features, d, source,
-                            sourceRecipe().tfs(source.resolve("train"), o.quiet()));
+                            o.recipe().withEpochs(o.sourceEpochs()).tfs(source.resolve("train"), o.quiet()));
                     say(String.format("source on small LM: CIDEr %.1f, VQA %.1f after %d epochs", last(c.cider()), last(c.vqa()), c.cider().size()));
                 }
                 try (FrozenLlm s = FrozenLlm.load(o.dir().resolve(src.name()), "small");
@@ -145,8 +145,9 @@ public final class VpgTransDemo {
                 if (o.crossTokenizer()) {
                     try (FrozenLlm s = FrozenLlm.load(o.dir().resolve(src.name()), "small");
                          FrozenLlm t = FrozenLlm.load(o.dir().resolve(bpe.name()), "mid-bpe")) {
-                        transfer("small -> mid-bpe (word -> BPE tokenizer), char-aligned converter", s, t,
-                                TokenPairs.charAligned(captionCorpus, s.tok(), t.tok()), features, d, init, source, runs.resolve("bpe"), false, crossRecipe(), table, curves);
+                        Curve tfs = transfer("small -> mid-bpe (word -> BPE tokenizer), char-aligned converter", s, t,
+                                TokenPairs.charAligned(captionCorpus, s.tok(), t.tok()), features, d, init, source, runs.resolve("bpe"), false,
+                                o.recipe().withEpochs(o.crossEpochs()), table, curves);
                         TokenPairs positional = TokenPairs.positional(captionCorpus, s.tok(), t.tok());
                         if (positional.count() == 0) {
                             // the official heuristic needs captions of equal token counts on both sides
@@ -155,8 +156,9 @@ public final class VpgTransDemo {
                                     captionCorpus.size(), captionCorpus.size()));
                             table.put("small -> mid-bpe, positional converter | VPGTrans vs TFS", null);
                         } else {
-                            curves.add(vpgTransOnly("small -> mid-bpe, positional converter", s, t, positional, features, d, source,
-                                    runs.resolve("bpe-positional"), table, curves));
+                            out.printf("%n== %s ==%n", "small -> mid-bpe, positional converter");
+                            curves.add(vpgTransAgainst("small -> mid-bpe, positional converter", s, t, positional, features, d, source,
+                                    runs.resolve("bpe-positional"), tfs, o.recipe().withEpochs(o.crossEpochs()), table));
                         }
                     }
                 }
@@ -175,51 +177,34 @@ public final class VpgTransDemo {
         out.println("curves: " + runs.resolve("vpgtrans_curves.png") + "; summary: " + runs.resolve("summary.json"));
     }
 
-    /** The cross-tokenizer experiment's shorter budget (the time limit of the demo). */
-    private Recipe crossRecipe() {
-        Recipe r = o.recipe();
-        return new Recipe(r.lr(), r.minLr(), r.warmupEpochs(), o.crossEpochs(), r.batch(), r.accum(), r.warmupFactor(), r.weightDecay(), r.seed());
-    }
-
-    /** The source VPG's recipe: the TFS recipe with the source budget. */
-    private Recipe sourceRecipe() {
-        Recipe r = o.recipe();
-        return new Recipe(r.lr(), r.minLr(), r.warmupEpochs(), o.sourceEpochs(), r.batch(), r.accum(), r.warmupFactor(), r.weightDecay(), r.seed());
-    }
-
     // ---------------------------------------------------------------- the experiment
-    private void transfer(String title, FrozenLlm s, FrozenLlm t, TokenPairs pairs, Tensor features, VlDataset d, Path init, Path source, Path dir,
-                          boolean randomBaseline, Recipe recipe, Map<String, SpeedUp[]> table, List<Curve> curves) throws IOException {
+    /** TFS on the target (and, with randomBaseline, from a random VPG), then VPGTrans against it; returns the TFS curve. */
+    private Curve transfer(String title, FrozenLlm s, FrozenLlm t, TokenPairs pairs, Tensor features, VlDataset d, Path init, Path source, Path dir,
+                           boolean randomBaseline, Recipe recipe, Map<String, SpeedUp[]> table, List<Curve> curves) throws IOException {
         out.printf("%n== %s ==%n", title);
         Curve tfs = trainFrom("TFS on " + t.id().name() + " (LLM-independent init, random projector)", t, init, null, features, d,
                 dir.resolve("tfs"), recipe.tfs(dir.resolve("tfs/train"), o.quiet()));
         curves.add(tfs);
+        Curve rnd = null;
         if (randomBaseline) {
-            curves.add(trainFrom("TFS on " + t.id().name() + " (random VPG, random projector)", t, null, null, features, d, dir.resolve("tfs-random"),
-                    recipe.tfs(dir.resolve("tfs-random/train"), o.quiet())));
+            rnd = trainFrom("TFS on " + t.id().name() + " (random VPG, random projector)", t, null, null, features, d, dir.resolve("tfs-random"),
+                    recipe.tfs(dir.resolve("tfs-random/train"), o.quiet()));
+            curves.add(rnd);
         }
-        Curve vt = vpgTrans(title, s, t, pairs, features, d, source, dir, tfs, recipe);
+        Curve vt = vpgTransAgainst(title, s, t, pairs, features, d, source, dir, tfs, recipe, table);
         curves.add(vt);
-        table.put(title + " | VPGTrans vs TFS", new SpeedUp[] {SpeedUp.of(tfs.cider(), vt.cider()), SpeedUp.of(tfs.vqa(), vt.vqa())});
-        report(tfs, vt);
-        if (randomBaseline) {
-            Curve rnd = curves.get(curves.size() - 2);
+        if (rnd != null) {
             table.put(title + " | VPGTrans vs random-VPG TFS", new SpeedUp[] {SpeedUp.of(rnd.cider(), vt.cider()), SpeedUp.of(rnd.vqa(), vt.vqa())});
         }
-        lastTfs = tfs;
-        lastRecipe = recipe;
+        return tfs;
     }
 
-    private Curve lastTfs;
-    private Recipe lastRecipe;
-
-    /** A second VPGTrans run against the last TFS curve (same target), e.g. with another converter. */
-    private Curve vpgTransOnly(String title, FrozenLlm s, FrozenLlm t, TokenPairs pairs, Tensor features, VlDataset d, Path source, Path dir,
-                               Map<String, SpeedUp[]> table, List<Curve> curves) throws IOException {
-        out.printf("%n== %s ==%n", title);
-        Curve vt = vpgTrans(title, s, t, pairs, features, d, source, dir, lastTfs, lastRecipe);
-        table.put(title + " | VPGTrans vs TFS", new SpeedUp[] {SpeedUp.of(lastTfs.cider(), vt.cider()), SpeedUp.of(lastTfs.vqa(), vt.vqa())});
-        report(lastTfs, vt);
+    /** A VPGTrans run scored against a TFS curve of the same target: its speed-up row and report. */
+    private Curve vpgTransAgainst(String title, FrozenLlm s, FrozenLlm t, TokenPairs pairs, Tensor features, VlDataset d, Path source, Path dir,
+                                  Curve tfs, Recipe recipe, Map<String, SpeedUp[]> table) throws IOException {
+        Curve vt = vpgTrans(title, s, t, pairs, features, d, source, dir, tfs, recipe);
+        table.put(title + " | VPGTrans vs TFS", new SpeedUp[] {SpeedUp.of(tfs.cider(), vt.cider()), SpeedUp.of(tfs.vqa(), vt.vqa())});
+        report(tfs, vt);
         return vt;
     }
 
@@ -271,23 +256,19 @@ public final class VpgTransDemo {
         return new Curve("VPGTrans: " + title, cider, vqa, secs, s1.samples() + s2.samples());
     }
 
-    private Curve trainFrom(String label, FrozenLlm llm, Path vpgDir, Path projectorDir, Tensor features, VlDataset d, Path out, TrainConfig tc)
+    private Curve trainFrom(String label, FrozenLlm llm, Path vpgDir, Path projectorDir, Tensor features, VlDataset d, Path outDir, TrainConfig tc)
             throws IOException {
-        return trainFrom(label, llm, vpgDir, projectorDir, features, d, out, tc, VpgTask.Part.VPG_AND_PROJECTOR, null);
+        return trainFrom(label, llm, vpgDir, projectorDir, features, d, outDir, tc, VpgTask.Part.VPG_AND_PROJECTOR, null);
     }
 
     /** Trains a VL model from the given VPG (null: random) and projector (null: random), scoring every epoch. */
-    private Curve trainFrom(String label, FrozenLlm llm, Path vpgDir, Path projectorDir, Tensor features, VlDataset d, Path out, TrainConfig tc,
+    private Curve trainFrom(String label, FrozenLlm llm, Path vpgDir, Path projectorDir, Tensor features, VlDataset d, Path outDir, TrainConfig tc,
                             VpgTask.Part part, Predicate<List<Trainer.EvalRecord>> stop) throws IOException {
-        Trainer.deleteOutputs(out);
-        VlRun.Result r = VlRun.train(llm, vpgDir, () -> newVpg(null, o.seed() + 50), projectorDir, o.seed() + 51, features, d, out, tc, part, stop,
-                false, label, out());
-        out().printf("  %s: CIDEr %s | VQA %s%n", label, fmt(r.cider()), fmt(r.vqa()));
+        Trainer.deleteOutputs(outDir);
+        VlRun.Result r = VlRun.train(llm, vpgDir, () -> newVpg(null, o.seed() + 50), projectorDir, o.seed() + 51, features, d, outDir, tc, part, stop,
+                false, label, out);
+        out.printf("  %s: CIDEr %s | VQA %s%n", label, fmt(r.cider()), fmt(r.vqa()));
         return new Curve(label, r.cider(), r.vqa(), r.seconds(), r.samples());
-    }
-
-    private PrintStream out() {
-        return out;
     }
 
     // ---------------------------------------------------------------- the VPG and its LLM-independent init

@@ -25,6 +25,11 @@ public record Recipe(double lr, double minLr, double warmupEpochs, int epochs, i
         }
     }
 
+    /** The same recipe with another budget (the source VPG's, a shorter experiment's). */
+    public Recipe withEpochs(int e) {
+        return new Recipe(lr, minLr, warmupEpochs, e, batch, accum, warmupFactor, weightDecay, seed);
+    }
+
     /** lr for TrainConfig, whose baseLr is scaled by effective batch / 256. */
     private double base(double absolute) {
         return absolute * 256.0 / (batch * accum);

@@ -118,7 +118,7 @@ public final class VlModel {
         }
     }
 
-    /** The VPG's and the projector's tensors together (what trains in stage 2 and from scratch). */
+    /** One line each for the VPG and the projector: shapes and parameter counts (for logs). */
     public List<String> describe() {
         List<String> s = new ArrayList<>();
         s.add(vpg.kind() + " VPG: " + vpg.numQueries() + " queries x " + vpg.width() + ", " + vpg.params().count() + " parameters");
