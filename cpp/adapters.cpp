@@ -14,9 +14,11 @@
 namespace vl {
 namespace {
 
-// (B, 2) routing weights.
+// (B, 2) routing weights, computed in float32 (float64 for float64 inputs) whatever the activations'
+// dtype: the softmax over two logits divided by a temperature of 5-10 is where bf16 would lose most.
 Tensor router(const Tensor& z, const Tensor& R_w, const Tensor& R_b, double temperature) {
-  Tensor logits = linear(z, R_w, R_b);                                   // (B, 2)
+  const ScalarType rt = accum_type(z.scalar_type());
+  Tensor logits = linear(as_dtype(z, rt), as_dtype(R_w, rt), as_dtype(R_b, rt));   // (B, 2)
   if (temperature != 1.0) logits = aten("aten::div", "Tensor", logits, scalar_like(logits, temperature));
   return softmax(logits, 1);                                             // (B, 2)
 }
@@ -32,16 +34,19 @@ Tensor down_with_one(const Tensor& x2, const Tensor& A_w, const Tensor& A_b, dou
 
 }  // namespace
 
+// The adapter weights may be float32 master copies of bf16/f16 activations: the GEMMs run in x's
+// dtype (as under torch.autocast) and the casts are differentiable, so gradients reach the masters.
 Tensor mm_apply(const Tensor& x, const Tensor& ws, const Tensor& A_w, const Tensor& A_b,
                 const Tensor& B_w, const Tensor& B_b, const Tensor& D_w, const Tensor& D_b,
                 int64_t groups, double p, bool training) {
   const int64_t B = x.size(0), T = x.size(1), d = x.size(2), r = A_w.size(0);
+  const ScalarType ct = x.scalar_type();
   Tensor x2 = reshape(x, {B * T, d});                                    // (N, d)
-  Tensor h1 = down_with_one(x2, A_w, A_b, p, training);                  // (N, r+1)
-  Tensor hw = view(mul(view(h1, {B, T, 1, r + 1}), view(ws, {B, 1, 2, 1})),
+  Tensor h1 = down_with_one(x2, as_dtype(A_w, ct), as_dtype(A_b, ct), p, training);  // (N, r+1)
+  Tensor hw = view(mul(view(h1, {B, T, 1, r + 1}), view(as_dtype(ws, ct), {B, 1, 2, 1})),
                    {B * T, 2 * (r + 1)});                                // (N, 2(r+1))
-  Tensor U = up_dense(stack({B_w, D_w}, 1), groups);                     // (d, 2, r)
-  Tensor Ub = unsqueeze(stack({B_b, D_b}, 1), 2);                        // (d, 2, 1)
+  Tensor U = up_dense(stack({as_dtype(B_w, ct), as_dtype(D_w, ct)}, 1), groups);   // (d, 2, r)
+  Tensor Ub = unsqueeze(stack({as_dtype(B_b, ct), as_dtype(D_b, ct)}, 1), 2);      // (d, 2, 1)
   Tensor Ucat = view(cat({U, Ub}, 2), {d, 2 * (r + 1)});                 // (d, 2(r+1))
   Tensor y2 = linear(hw, Ucat, x2);                                      // (N, d) = x + hw Ucat^T
   return view(y2, {B, T, d});
@@ -55,8 +60,10 @@ extern "C" void vl_rep_adapter(vl_tensor out, vl_tensor x_, vl_tensor A_w_, vl_t
                                vl_tensor U_w_, vl_tensor U_b_, int64_t groups, double scale,
                                double p, int training) {
   VL_OP("vl_rep_adapter", {
-    Tensor x = borrow(x_, "x"), A_w = borrow(A_w_, "A_w"), A_b = borrow(A_b_, "A_b");
-    Tensor U_w = borrow(U_w_, "U_w"), U_b = borrow(U_b_, "U_b");
+    Tensor x = borrow(x_, "x");
+    const ScalarType ct = x.scalar_type();                               // weights may be float32 masters
+    Tensor A_w = as_dtype(borrow(A_w_, "A_w"), ct), A_b = as_dtype(borrow(A_b_, "A_b"), ct);
+    Tensor U_w = as_dtype(borrow(U_w_, "U_w"), ct), U_b = as_dtype(borrow(U_b_, "U_b"), ct);
     const int64_t B = x.size(0), T = x.size(1), d = x.size(2), r = A_w.size(0), k = U_w.size(1);
     Tensor x2 = reshape(x, {B * T, d});                                  // (N, d)
     Tensor h1 = down_with_one(x2, A_w, A_b, p, training != 0);           // (N, r+1)

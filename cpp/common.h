@@ -69,6 +69,13 @@ inline Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
 }
 inline Tensor t(const Tensor& x) { return aten("aten::t", "", x); }
 inline Tensor to_dtype(const Tensor& x, ScalarType dt) { return torch::stable::to(x, dt); }
+// x in dtype dt: x itself when it already is, else a differentiable cast (aten::to records autograd,
+// so float32 master weights used in a bf16 op still receive float32 gradients).
+inline Tensor as_dtype(const Tensor& x, ScalarType dt) { return x.scalar_type() == dt ? x : to_dtype(x, dt); }
+// The type small reductions (router softmax, merges) run in: float64 stays, everything else float32.
+inline ScalarType accum_type(ScalarType t) {
+  return t == ScalarType::Double ? ScalarType::Double : ScalarType::Float;
+}
 
 // A constant (no grad) tensor with x's dtype and device.
 Tensor full_like_shape(const Tensor& x, const Shape& shape, double value);

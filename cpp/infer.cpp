@@ -42,6 +42,10 @@ struct CudaShim {
 #endif
 
 bool kernel_dtype(ScalarType t) { return t == ScalarType::Float || t == ScalarType::Double; }
+// the CPU kernel also reads and writes bf16/f16 activations (computing in float32)
+bool cpu_kernel_dtype(ScalarType t) {
+  return kernel_dtype(t) || t == ScalarType::BFloat16 || t == ScalarType::Half;
+}
 
 }  // namespace
 
@@ -50,16 +54,22 @@ extern "C" void vl_mm_adapter_infer(vl_tensor out, vl_tensor x_, vl_tensor route
                                     vl_tensor D_b_, int64_t groups, double scale) {
   VL_OP("vl_mm_adapter_infer", {
     NoGradGuard no_grad;
-    Tensor x = contiguous(borrow(x_, "x")), route = contiguous(borrow(route_, "route"));
-    Tensor A_w = contiguous(borrow(A_w_, "A_w")), A_b = contiguous(borrow(A_b_, "A_b"));
-    Tensor B_w = contiguous(borrow(B_w_, "B_w")), B_b = contiguous(borrow(B_b_, "B_b"));
-    Tensor D_w = contiguous(borrow(D_w_, "D_w")), D_b = contiguous(borrow(D_b_, "D_b"));
+    Tensor x = contiguous(borrow(x_, "x"));
+    // weights, route and every sum in float32 (float64 for float64 activations): the kernel reads
+    // them as such, and the float32 masters of bf16 activations need no cast
+    const ScalarType ct = accum_type(x.scalar_type());
+    auto w = [ct](void* h, const char* name) { return contiguous(as_dtype(borrow(h, name), ct)); };
+    Tensor route = w(route_, "route");
+    Tensor A_w = w(A_w_, "A_w"), A_b = w(A_b_, "A_b");
+    Tensor B_w = w(B_w_, "B_w"), B_b = w(B_b_, "B_b");
+    Tensor D_w = w(D_w_, "D_w"), D_b = w(D_b_, "D_b");
     const int64_t r = A_w.size(0), k = r / groups;
-    const bool fused = kernel_dtype(x.scalar_type()) && k <= 64 && (x.is_cpu() || x.is_cuda());
+    const bool small_k = k <= 64;
 #ifndef VLADAPT_WITH_CUDA
-    const bool have_kernel = fused && x.is_cpu();
+    const bool have_kernel = small_k && x.is_cpu() && cpu_kernel_dtype(x.scalar_type());
 #else
-    const bool have_kernel = fused;
+    const bool have_kernel = small_k && ((x.is_cpu() && cpu_kernel_dtype(x.scalar_type())) ||
+                                         (x.is_cuda() && kernel_dtype(x.scalar_type())));
 #endif
     if (!have_kernel) {
       Tensor ws = scale != 1.0 ? mul(route, scalar_like(route, scale)) : route;
@@ -70,9 +80,13 @@ extern "C" void vl_mm_adapter_infer(vl_tensor out, vl_tensor x_, vl_tensor route
     InferArgs a{x.data_ptr(), y.data_ptr(), route.data_ptr(), A_w.data_ptr(), A_b.data_ptr(),
                 B_w.data_ptr(), B_b.data_ptr(), D_w.data_ptr(), D_b.data_ptr(),
                 x.size(0), x.size(1), x.size(2), r, groups, scale};
-    const bool f64 = x.scalar_type() == ScalarType::Double;
     if (x.is_cpu()) {
-      f64 ? mm_adapter_infer_cpu_f64(a) : mm_adapter_infer_cpu_f32(a);
+      switch (x.scalar_type()) {
+        case ScalarType::Double: mm_adapter_infer_cpu_f64(a); break;
+        case ScalarType::BFloat16: mm_adapter_infer_cpu_bf16(a); break;
+        case ScalarType::Half: mm_adapter_infer_cpu_f16(a); break;
+        default: mm_adapter_infer_cpu_f32(a);
+      }
     } else {
 #ifdef VLADAPT_WITH_CUDA
       // run on x's device and its current stream, like any ATen op would
@@ -91,6 +105,7 @@ extern "C" void vl_mm_adapter_infer(vl_tensor out, vl_tensor x_, vl_tensor route
       if (cuda.current_stream(device, &stream) != TORCH_SUCCESS) {
         throw std::runtime_error("cannot get the current CUDA stream");
       }
+      const bool f64 = x.scalar_type() == ScalarType::Double;
       f64 ? mm_adapter_infer_cuda_f64(a, stream) : mm_adapter_infer_cuda_f32(a, stream);
 #endif
     }

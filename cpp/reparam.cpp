@@ -8,10 +8,8 @@ using namespace vl;
 
 namespace {
 
-ScalarType compute_type(const Tensor& w) {
-  // bf16/f16 projections are merged in float32 and rounded once at the end.
-  return w.scalar_type() == ScalarType::Double ? ScalarType::Double : ScalarType::Float;
-}
+// bf16/f16 projections are merged in float32 and rounded once at the end.
+ScalarType compute_type(const Tensor& w) { return accum_type(w.scalar_type()); }
 
 }  // namespace
 
@@ -62,12 +60,15 @@ extern "C" void vl_reparam_merge(vl_tensor out_w, vl_tensor out_b, vl_tensor W_,
 extern "C" void vl_fuse_projector(vl_tensor out_w, vl_tensor out_b, vl_tensor C_w_, vl_tensor C_b_,
                                   vl_tensor S_w_, vl_tensor S_b_) {
   VL_OP("vl_fuse_projector", {
-    Tensor C_w = borrow(C_w_, "C_w"), C_b = borrow(C_b_, "C_b");         // (t, s), (t)
-    Tensor S_w = borrow(S_w_, "S_w"), S_b = borrow(S_b_, "S_b");         // (s, q), (s)
+    // computed in float32 (float64 if the projector is) and returned in the source projector's dtype
+    Tensor S_w0 = borrow(S_w_, "S_w");
+    const ScalarType out_type = S_w0.scalar_type(), ct = compute_type(S_w0);
+    Tensor C_w = as_dtype(borrow(C_w_, "C_w"), ct), C_b = as_dtype(borrow(C_b_, "C_b"), ct);  // (t, s), (t)
+    Tensor S_w = as_dtype(S_w0, ct), S_b = as_dtype(borrow(S_b_, "S_b"), ct);                 // (s, q), (s)
     const int64_t dt = C_w.size(0), ds = C_w.size(1);
     Tensor W = mm(C_w, S_w);                                              // (t, q)
     Tensor b = linear(view(S_b, {1, ds}), C_w, view(C_b, {1, dt}));       // (1, t) = C_w S_b + C_b
-    give(out_w, W, "out_w");
-    give(out_b, view(b, {dt}), "out_b");
+    give(out_w, as_dtype(W, out_type), "out_w");
+    give(out_b, as_dtype(view(b, {dt}), out_type), "out_b");
   })
 }

@@ -29,9 +29,19 @@ public final class OpCheck {
     private ScalarType refType;
     private boolean refCpu;
     private String refDevice;
+    private boolean float32Masters;
 
     public OpCheck(String op) {
         this.op = op;
+    }
+
+    /**
+     * Lets later tensors be float32 while the first one is bf16/f16: float32 master weights of a
+     * mixed-precision op, which the op casts to the activations' dtype itself.
+     */
+    public OpCheck allowFloat32Masters() {
+        this.float32Masters = true;
+        return this;
     }
 
     /** Checks a required tensor: present, defined, rank = dims.length, dims consistent. Returns its shape. */
@@ -107,9 +117,10 @@ public final class OpCheck {
             refDevice = device;
             return;
         }
-        if (type != refType) {
+        if (type != refType && !(float32Masters && type == ScalarType.Float && refType != ScalarType.Double)) {
             throw fail(name + " has dtype " + typeName(type) + " but " + refName + " has " + typeName(refType)
-                    + " (cast the adapter weights to the activations' dtype first)");
+                    + (float32Masters ? " (weights must have the activations' dtype or be float32 masters)"
+                    : " (cast the adapter weights to the activations' dtype first)"));
         }
         if (cpu != refCpu || !device.equals(refDevice)) {
             throw fail(name + " is on " + device + " but " + refName + " is on " + refDevice);

@@ -27,7 +27,7 @@ public final class MmAdapterOp {
 
     /** Routing weights (B, 2) = softmax((R z + R_b) / temperature). Differentiable. */
     public static Tensor route(Tensor z, Tensor rW, Tensor rB, double temperature) {
-        OpCheck c = new OpCheck("MmAdapter.route");
+        OpCheck c = new OpCheck("MmAdapter.route").allowFloat32Masters();
         c.tensor("z", z, "B", "d");
         c.tensor("R_w", rW, "2", "d");
         c.tensor("R_b", rB, "2");
@@ -52,7 +52,7 @@ public final class MmAdapterOp {
     }
 
     private static OpCheck check(String op, Tensor x, MmAdapterWeights w, AdapterSettings s) {
-        OpCheck c = new OpCheck(op);
+        OpCheck c = new OpCheck(op).allowFloat32Masters();
         c.tensor("x", x, "B", "T", "d");
         AdapterChecks.down(c, w.aW(), w.aB());
         AdapterChecks.up(c, "B", w.bW(), w.bB());

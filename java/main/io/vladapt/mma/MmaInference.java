@@ -1,5 +1,6 @@
 package io.vladapt.mma;
 
+import io.vladapt.ext.OpCheck;
 import io.vladapt.nn.GenerationConfig;
 import io.vladapt.nn.Generator;
 import io.vladapt.nn.LinearWeights;
@@ -118,7 +119,7 @@ public final class MmaInference implements AutoCloseable {
         Tensor[] routes = new Tensor[layers];
         long b = hasImage.size(0);
         Tensor tm = model.adapters().modality(hasImage).unsqueeze(1);                  // (B, 1, d)
-        Tensor zero = Tensors.zeros(ScalarType.Long, b, 1);
+        Tensor zero = Tensors.zerosLike(ScalarType.Long, tm, b, 1);
         model.llm().forward(new LlamaModel.Input(tm, zero, null, null, (layer, normed) -> {
             MmAdapterWeights w = model.adapters().llm(layer);
             routes[layer] = MmAdapterOp.route(normed.select(1, 0), w.rW(), w.rB(), model.config().llmAdapter().temperature());
@@ -140,7 +141,7 @@ public final class MmaInference implements AutoCloseable {
             Tensor v = e.hasImage() ? visual.narrow(0, imageRow++, 1) : null;
             Tensor row = model.inputEmbeds(ids, Tensors.longs(e.hasImage() ? 1 : 0), v).narrow(1, 1, e.ids().length);  // drop t_m
             int pad = longest - e.ids().length;
-            if (pad > 0) row = torch.cat(new TensorVector(Tensors.zeros(ScalarType.Float, 1, pad, d), row), 1);
+            if (pad > 0) row = torch.cat(new TensorVector(Tensors.zerosLike(OpCheck.dtype(row), row, 1, pad, d), row), 1);
             rows.push_back(row);
             java.util.Arrays.fill(valid, i * longest + pad, (i + 1) * longest, 1);
         }

@@ -1,14 +1,22 @@
 package io.vladapt.mma;
 
+import io.vladapt.ext.OpCheck;
 import io.vladapt.io.TextTokenizer;
+import io.vladapt.nn.ActivationCheckpoint;
 import io.vladapt.nn.ClipVisionModel;
 import io.vladapt.nn.LlamaModel;
+import io.vladapt.nn.LmLoss;
 import io.vladapt.nn.Masks;
 import io.vladapt.nn.Tensors;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -125,12 +133,17 @@ public final class MmaModel implements AutoCloseable {
     /** A tokenized sample: ids without the modality token, and where its answer starts. */
     public record Encoded(long[] ids, int answerStart, boolean hasImage) {}
 
-    /** (Bi, k, d) visual tokens for preprocessed images (Bi, 3, S, S). */
+    /** (Bi, k, d) visual tokens for preprocessed images (Bi, 3, S, S), float32. */
     public Tensor visualTokens(Tensor pixels, boolean training) {
         ClipVisionModel.Output o = vit.forward(pixels, (layer, normed) -> vitAdapter(layer, normed, training), true);
         TensorVector cls = new TensorVector();
         for (int b : config.vitBlocks()) cls.push_back(o.hiddenStates().get(b).select(1, 0));   // (Bi, d_v)
-        return adapters.neck(torch.stack(cls, 1));                                     // (Bi, k, d)
+        return neck(torch.stack(cls, 1));                                              // (Bi, k, d)
+    }
+
+    /** The trainable neck runs in float32 on the frozen ViT's [CLS] states (B, k, d_v), whatever their dtype. */
+    private Tensor neck(Tensor cls) {
+        return adapters.neck(cls.to(ScalarType.Float));
     }
 
     /**
@@ -159,36 +172,115 @@ public final class MmaModel implements AutoCloseable {
      * @param visual   (Bi, k, d) for the image rows, in order, or null when there are none
      */
     public Tensor inputEmbeds(Tensor tokens, Tensor hasImage, Tensor visual) {
-        Tensor embeds = llm.embed(tokens);                                             // (B, L-1, d)
+        Tensor embeds = llm.embed(tokens);                                             // (B, L-1, d) LLM dtype
+        ScalarType dt = OpCheck.dtype(embeds);
+        Tensor has = Tensors.onDeviceOf(hasImage, embeds);
         if (visual != null) {
             long slot = visualSlot(), k = config.visualTokens(), d = config.llmDim(), b = tokens.size(0);
-            Tensor rows = hasImage.nonzero().view(-1);                                 // image rows
-            Tensor full = Tensors.zeros(ScalarType.Float, b, k, d).index_copy(0, rows, visual);   // (B, k, d)
-            Tensor isImage = hasImage.to(ScalarType.Bool).view(b, 1, 1);
+            Tensor rows = has.nonzero().view(-1);                                      // image rows
+            Tensor full = Tensors.zerosLike(dt, embeds, b, k, d).index_copy(0, rows, visual.to(dt));   // (B, k, d)
+            Tensor isImage = has.to(ScalarType.Bool).view(b, 1, 1);
             Tensor slots = torch.where(isImage, full, embeds.narrow(1, slot, k));
             embeds = torch.cat(new TensorVector(embeds.narrow(1, 0, slot), slots,
                     embeds.narrow(1, slot + k, embeds.size(1) - slot - k)), 1);
         }
-        return torch.cat(new TensorVector(adapters.modality(hasImage).unsqueeze(1), embeds), 1);   // (B, L, d)
+        return torch.cat(new TensorVector(adapters.modality(Tensors.onDeviceOf(hasImage, adapters.params().get(
+                "adapter_modality_embedding.weight"))).to(dt).unsqueeze(1), embeds), 1);   // (B, L, d)
     }
 
-    /** Logits (B, L, V) for a batch, the full sequence at once (training and evaluation of the loss). */
+    /** Logits (B, L, V) for a batch, the full sequence at once (evaluation of every position). */
     public Tensor forward(MmaBatch batch, boolean training) {
-        Tensor visual = batch.pixels() == null ? null : visualTokens(batch.pixels(), training);
-        if (visual != null && config.vitRoutingCompat()) visual = visual.index_select(0, batch.hasImage().nonzero().view(-1));
-        Tensor embeds = inputEmbeds(batch.tokens(), batch.hasImage(), visual);
-        long b = embeds.size(0), l = embeds.size(1);
-        Tensor positions = torch.arange(new Scalar(l), Tensors.options(ScalarType.Long)).view(1, l).expand(b, l);
-        Tensor mask = Masks.modalityCausal(batch.keyValid());
-        return llm.forward(new LlamaModel.Input(embeds, positions, mask, null,
-                (layer, normed) -> llmAdapter(layer, normed, training), false)).logits();
+        return llm.logits(hidden(batch, training));
     }
 
-    /** Mean cross-entropy over the supervised positions (answer tokens and EOS). */
+    /** Final-norm states (B, L, d) for a batch, in the LLM's dtype. */
+    public Tensor hidden(MmaBatch batch, boolean training) {
+        Tensor visual = batch.pixels() == null ? null : visualTokens(batch.pixels(), training);
+        if (visual != null && config.vitRoutingCompat()) visual = visual.index_select(0, imageRows(batch, visual));
+        Tensor embeds = inputEmbeds(batch.tokens(), batch.hasImage(), visual);
+        LlamaModel.Pass pass = pass(batch, embeds, training);
+        Tensor h = embeds.to(llm.dtype());
+        for (int i = 0; i < config.llmLayers(); i++) h = llm.block(i, h, pass);
+        return llm.finalNorm(h);
+    }
+
+    private LlamaModel.Pass pass(MmaBatch batch, Tensor embeds, boolean training) {
+        long b = embeds.size(0), l = embeds.size(1);
+        Tensor positions = torch.arange(new Scalar(l), Tensors.options(ScalarType.Long, embeds)).view(1, l).expand(b, l);
+        Tensor mask = Masks.modalityCausal(Tensors.onDeviceOf(batch.keyValid(), embeds));
+        return llm.pass(positions, mask, null, (layer, normed) -> llmAdapter(layer, normed, training));
+    }
+
+    private static Tensor imageRows(MmaBatch batch, Tensor like) {
+        return Tensors.onDeviceOf(batch.hasImage(), like).nonzero().view(-1);
+    }
+
+    /** Mean cross-entropy over the supervised positions (answer tokens and EOS); the LM head runs on those only. */
     public Tensor loss(MmaBatch batch, boolean training) {
-        Tensor logits = forward(batch, training);                                      // (B, L, V)
-        long v = logits.size(2);
-        return torch.cross_entropy_loss(logits.reshape(-1, v), batch.labels().reshape(-1), new TensorOptional(), 1, -100, 0.0);
+        return LmLoss.crossEntropy(llm, hidden(batch, training), batch.labels());
+    }
+
+    /**
+     * The loss and its gradients (of loss / scale) with activation checkpointing of every frozen
+     * block: the ViT and LLM blocks run without a graph, keeping only their inputs, and are
+     * recomputed one at a time in backward (see {@link ActivationCheckpoint}). Same numbers as
+     * {@code loss(batch, true).div(scale).backward()}, at a fraction of the memory.
+     *
+     * @return the loss value
+     */
+    public double lossAndBackwardCheckpointed(MmaBatch batch, double scale, boolean training) {
+        Map<Integer, Integer> clsAt = new HashMap<>();                                // ViT block -> visual token slot
+        int[] blocks = config.vitBlocks();
+        for (int j = 0; j < blocks.length; j++) clsAt.put(blocks[j] - 1, j);          // hidden state b = block b-1's output
+        Tensor[] cls = new Tensor[blocks.length];
+        ActivationCheckpoint vitChain = null, llmChain = null;
+        try {
+            Tensor visual = null, clsLeaf = null;
+            if (batch.pixels() != null) {
+                Tensor h0;
+                try (NoGradGuard ng = new NoGradGuard()) {
+                    h0 = vit.embeddings(batch.pixels());
+                }
+                int top = Arrays.stream(blocks).max().orElse(0);                      // blocks above it feed nothing
+                vitChain = ActivationCheckpoint.forward(h0, top, (i, h) -> vit.block(i, h, (layer, n) -> vitAdapter(layer, n, training)),
+                        (i, out) -> {
+                            Integer j = clsAt.get(i);
+                            if (j != null) cls[j] = out.select(1, 0).contiguous().retainReference();
+                        });
+                TensorVector v = new TensorVector();
+                for (Tensor c : cls) v.push_back(c);
+                clsLeaf = torch.stack(v, 1).set_requires_grad(true);                 // (Bi, k, d_v)
+                visual = neck(clsLeaf);
+                if (config.vitRoutingCompat()) visual = visual.index_select(0, imageRows(batch, visual));
+            }
+            Tensor embeds = inputEmbeds(batch.tokens(), batch.hasImage(), visual);   // graph: modality token, neck
+            LlamaModel.Pass pass = pass(batch, embeds, training);
+            llmChain = ActivationCheckpoint.forward(embeds.to(llm.dtype()), config.llmLayers(), (i, h) -> llm.block(i, h, pass), null);
+            Tensor top = llmChain.output().detach().set_requires_grad(true);
+            Tensor loss = LmLoss.crossEntropy(llm, llm.finalNorm(top), batch.labels());
+            double value = loss.item_double();
+            if (!Double.isFinite(value)) return value;
+            loss.div(new Scalar(scale)).backward();
+            Tensor gEmbeds = llmChain.backward(top.grad(), null);
+            embeds.backward(gEmbeds.to(OpCheck.dtype(embeds)), new BoolOptional(), false, new TensorArrayRefOptional());
+            if (vitChain != null) {
+                Tensor gCls = clsLeaf.grad();                                          // (Bi, k, d_v)
+                Tensor out = vitChain.output();
+                Tensor zero = Tensors.zerosLike(OpCheck.dtype(out), out, OpCheck.shape(out));
+                vitChain.backward(zero, i -> {
+                    Integer j = clsAt.get(i);
+                    if (j == null) return null;
+                    Tensor g = Tensors.zerosLike(OpCheck.dtype(out), out, OpCheck.shape(out));
+                    g.select(1, 0).copy_(gCls.select(1, j));
+                    return g;
+                });
+            }
+            return value;
+        } finally {
+            for (Tensor c : cls) if (c != null) c.releaseReference();
+            if (vitChain != null) vitChain.close();
+            if (llmChain != null) llmChain.close();
+        }
     }
 
     /** Number of supervised positions in a batch. */

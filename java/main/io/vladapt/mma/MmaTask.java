@@ -13,6 +13,7 @@ public final class MmaTask implements TrainTask {
     private final MmaModel model;
     private final List<MmaExample> examples;
     private final MmaCheckpoint.Base base;
+    private boolean checkpointing;
 
     public MmaTask(MmaModel model, List<MmaExample> examples, MmaCheckpoint.Base base) {
         this.model = model;
@@ -28,6 +29,19 @@ public final class MmaTask implements TrainTask {
     @Override
     public Tensor loss(int[] idx) {
         return model.loss(batch(idx), true);
+    }
+
+    /** With activation checkpointing the frozen blocks are recomputed in backward (see MmaModel). */
+    @Override
+    public double lossAndBackward(int[] idx, double scale) {
+        if (!checkpointing) return TrainTask.super.lossAndBackward(idx, scale);
+        return model.lossAndBackwardCheckpointed(batch(idx), scale, true);
+    }
+
+    /** Recompute the frozen ViT and LLM blocks in backward instead of keeping their activations. */
+    public MmaTask checkpointing(boolean on) {
+        this.checkpointing = on;
+        return this;
     }
 
     MmaBatch batch(int[] idx) {

@@ -10,7 +10,7 @@ public final class RepAdapterOp {
 
     /** x (B, T, d) -> (B, T, d). */
     public static Tensor forward(Tensor x, RepAdapterWeights w, AdapterSettings s, boolean training) {
-        OpCheck c = new OpCheck("RepAdapter.forward");
+        OpCheck c = new OpCheck("RepAdapter.forward").allowFloat32Masters();
         c.tensor("x", x, "B", "T", "d");
         AdapterChecks.down(c, w.aW(), w.aB());
         AdapterChecks.up(c, "U", w.uW(), w.uB());

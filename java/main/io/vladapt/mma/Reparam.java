@@ -34,7 +34,7 @@ public final class Reparam {
     }
 
     private static OpCheck check(String op, LinearWeights proj, Tensor aW, Tensor aB, AdapterSettings s) {
-        OpCheck c = new OpCheck(op);
+        OpCheck c = new OpCheck(op).allowFloat32Masters();
         c.tensor("W", proj.weight(), "o", "d");
         c.optional("W_b", proj.bias(), "o");
         AdapterChecks.down(c, aW, aB);

@@ -3,6 +3,7 @@ package io.vladapt.nn;
 import static org.bytedeco.pytorch.global.torch.layer_norm;
 import static org.bytedeco.pytorch.global.torch.linear;
 
+import io.vladapt.ext.OpCheck;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,29 +83,44 @@ public final class ClipVisionModel implements AutoCloseable {
         return params;
     }
 
-    /** pixels (B, C, H, W), normalised, in the parameters' dtype. */
+    /** The weights' dtype: the tower computes in it (pixels are cast on entry). */
+    public ScalarType dtype() {
+        return OpCheck.dtype(params.get(P + "embeddings.patch_embedding.weight"));
+    }
+
+    /** pixels (B, C, H, W), normalised (any float dtype and device: cast to the weights'). */
     public Output forward(Tensor pixels, AttentionInputHook hook, boolean hiddenStates) {
-        Tensor h = embed(pixels);                                                       // (B, N+1, d)
-        h = norm(h, P + "pre_layrnorm");
+        Tensor h = embeddings(pixels);                                                  // (B, N+1, d)
         List<Tensor> states = new ArrayList<>();
         if (hiddenStates) states.add(h);
         for (int i = 0; i < config.numLayers(); i++) {
-            String p = P + "encoder.layers." + i + ".";
-            Tensor n = norm(h, p + "layer_norm1");
-            if (hook != null) n = hook.apply(i, n);
-            h = h.add(attention(p + "self_attn.", n));
-            h = h.add(mlp(p + "mlp.", norm(h, p + "layer_norm2")));
+            h = block(i, h, hook);
             if (hiddenStates) states.add(h);
         }
         Tensor cls = h.select(1, 0);                                                    // (B, d)
         return new Output(h, norm(cls, P + "post_layernorm"), states);
     }
 
+    /** Patch, class and position embeddings after pre_layrnorm: hidden state 0, (B, N+1, d). */
+    public Tensor embeddings(Tensor pixels) {
+        Tensor w = params.get(P + "embeddings.patch_embedding.weight");
+        return norm(embed(Tensors.onDeviceOf(pixels, w).to(dtype())), P + "pre_layrnorm");
+    }
+
+    /** Block i: h + attention(hook(layer_norm1(h))), then + MLP(layer_norm2). (B, N+1, d) -> (B, N+1, d). */
+    public Tensor block(int i, Tensor h, AttentionInputHook hook) {
+        String p = P + "encoder.layers." + i + ".";
+        Tensor n = norm(h, p + "layer_norm1");
+        if (hook != null) n = hook.apply(i, n);
+        h = h.add(attention(p + "self_attn.", n));
+        return h.add(mlp(p + "mlp.", norm(h, p + "layer_norm2")));
+    }
+
     private Tensor embed(Tensor pixels) {
         long b = pixels.size(0), d = config.hiddenSize();
         if (pixels.dim() != 4 || pixels.size(1) != config.numChannels()) {
             throw new IllegalArgumentException("CLIP: pixels must be (B, " + config.numChannels() + ", H, W), got "
-                    + java.util.Arrays.toString(io.vladapt.ext.OpCheck.shape(pixels)));
+                    + java.util.Arrays.toString(OpCheck.shape(pixels)));
         }
         long ph = pixels.size(2) / config.patchSize(), pw = pixels.size(3) / config.patchSize();
         Tensor pos = params.get(P + "embeddings.position_embedding.weight");            // (N+1, d)

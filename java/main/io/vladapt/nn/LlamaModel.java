@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -35,23 +36,31 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * One forward pass.
      *
-     * @param embeds       (B, T, d) input embeddings ({@link #embed} for token ids)
+     * @param embeds       (B, T, d) input embeddings ({@link #embed} for token ids); cast to the model's
+     *                     dtype (a float32 modality token or visual token joins bf16 text embeddings)
      * @param positions    (B, T) int64 RoPE positions
      * @param mask         (B, 1, T, Tk) bool, true = may attend; null = plain causal over this chunk
      *                     (only without a cache or with an empty one)
      * @param cache        KV cache to read and extend, or null
      * @param hook         adapter hook, or null
      * @param hiddenStates whether to return every layer's hidden state
+     * @param logits       whether to apply the LM head; false returns only {@link Output#lastHidden} (a
+     *                     loss that reads a few positions applies {@link #logits} to just those)
      */
     public record Input(Tensor embeds, Tensor positions, Tensor mask, KvCache cache, AttentionInputHook hook,
-                        boolean hiddenStates) {}
+                        boolean hiddenStates, boolean logits) {
+        public Input(Tensor embeds, Tensor positions, Tensor mask, KvCache cache, AttentionInputHook hook, boolean hiddenStates) {
+            this(embeds, positions, mask, cache, hook, hiddenStates, true);
+        }
+    }
 
     /**
-     * @param logits       (B, T, vocab)
+     * @param logits       (B, T, vocab) in the model's dtype, or null when not asked for
      * @param hiddenStates as transformers returns them: the embeddings, then each block's output, the
      *                     last one after the final norm (numLayers + 1 tensors); empty unless asked for
+     * @param lastHidden   (B, T, d) after the final norm
      */
-    public record Output(Tensor logits, List<Tensor> hiddenStates) {}
+    public record Output(Tensor logits, List<Tensor> hiddenStates, Tensor lastHidden) {}
 
     public LlamaModel(LlamaConfig config, Params params, ScalarType dtype) {
         this.config = config;
@@ -100,35 +109,71 @@ public final class LlamaModel implements AutoCloseable {
         return dtype;
     }
 
-    /** Token ids (B, T) int64 -> embeddings (B, T, d). */
+    /** Where the weights live (cpu, cuda:N, meta). */
+    public Device device() {
+        return params.get("model.embed_tokens.weight").device();
+    }
+
+    /** Token ids (B, T) int64 -> embeddings (B, T, d), on the model's device. */
     public Tensor embed(Tensor ids) {
-        return embedding(params.get("model.embed_tokens.weight"), ids);
+        Tensor w = params.get("model.embed_tokens.weight");
+        return embedding(w, Tensors.onDeviceOf(ids, w));
     }
 
     /** Causal forward over token ids (B, T) from position 0, no cache. */
     public Output forward(Tensor ids, boolean hiddenStates) {
+        Tensor e = embed(ids);
         long b = ids.size(0), t = ids.size(1);
-        Tensor positions = torch.arange(new Scalar(t), Tensors.options(ScalarType.Long)).unsqueeze(0).expand(b, t);
-        return forward(new Input(embed(ids), positions, null, null, null, hiddenStates));
+        Tensor positions = torch.arange(new Scalar(t), Tensors.options(ScalarType.Long, e)).unsqueeze(0).expand(b, t);
+        return forward(new Input(e, positions, null, null, null, hiddenStates));
     }
 
     public Output forward(Input in) {
-        Tensor h = in.embeds();                                                   // (B, T, d)
-        Tensor[] cs = rope.cosSin(in.positions(), dtype);
+        Tensor h = in.embeds().to(dtype);                                          // (B, T, d)
+        Pass pass = pass(in.positions(), in.mask(), in.cache(), in.hook());
         List<Tensor> states = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
             if (in.hiddenStates()) states.add(h);
-            String p = "model.layers." + i + ".";
-            Tensor n = rmsNorm(h, params.get(p + "input_layernorm.weight"));
-            if (in.hook() != null) n = in.hook().apply(i, n);
-            h = h.add(attention(i, n, cs, in));
-            Tensor n2 = rmsNorm(h, params.get(p + "post_attention_layernorm.weight"));
-            h = h.add(mlp(p, n2));
+            h = block(i, h, pass);
         }
         if (in.cache() != null) in.cache().advance(in.embeds().size(1));
-        h = rmsNorm(h, params.get("model.norm.weight"));
+        h = finalNorm(h);
         if (in.hiddenStates()) states.add(h);
-        return new Output(linear(h, lmHead()), states);
+        return new Output(in.logits() ? logits(h) : null, states, h);
+    }
+
+    /**
+     * What every block of one forward pass shares: RoPE tables (B, 1, T, hd) for its positions, the
+     * mask, the KV cache and the adapter hook.
+     */
+    public record Pass(Tensor[] cosSin, Tensor mask, KvCache cache, AttentionInputHook hook) {}
+
+    public Pass pass(Tensor positions, Tensor mask, KvCache cache, AttentionInputHook hook) {
+        if (mask == null && cache != null && cache.length() > 0) {
+            throw new IllegalArgumentException("a forward pass that continues a KV cache needs an explicit mask");
+        }
+        Tensor w = params.get("model.embed_tokens.weight");
+        return new Pass(rope.cosSin(Tensors.onDeviceOf(positions, w), dtype), mask, cache, hook);
+    }
+
+    /** Block i: h + attention(adapter(norm(h))), then + MLP(norm). (B, T, d) -> (B, T, d). */
+    public Tensor block(int i, Tensor h, Pass pass) {
+        String p = "model.layers." + i + ".";
+        Tensor n = rmsNorm(h, params.get(p + "input_layernorm.weight"));
+        if (pass.hook() != null) n = pass.hook().apply(i, n);
+        h = h.add(attention(i, n, pass));
+        Tensor n2 = rmsNorm(h, params.get(p + "post_attention_layernorm.weight"));
+        return h.add(mlp(p, n2));
+    }
+
+    /** The final RMSNorm. */
+    public Tensor finalNorm(Tensor h) {
+        return rmsNorm(h, params.get("model.norm.weight"));
+    }
+
+    /** LM head over normalised states (..., d) -> (..., vocab), in the model's dtype. */
+    public Tensor logits(Tensor normed) {
+        return linear(normed, lmHead());
     }
 
     public Tensor lmHead() {
@@ -143,25 +188,22 @@ public final class LlamaModel implements AutoCloseable {
         return weight.mul(normed.to(x.scalar_type()));
     }
 
-    private Tensor attention(int layer, Tensor x, Tensor[] cosSin, Input in) {
+    private Tensor attention(int layer, Tensor x, Pass pass) {
         String p = "model.layers." + layer + ".self_attn.";
         long b = x.size(0), t = x.size(1);
         int hd = config.headDim(), heads = config.numHeads(), kvHeads = config.numKvHeads();
         Tensor q = proj(p + "q_proj", x).view(b, t, heads, hd).transpose(1, 2);         // (B, H, T, hd)
         Tensor k = proj(p + "k_proj", x).view(b, t, kvHeads, hd).transpose(1, 2);       // (B, Hkv, T, hd)
         Tensor v = proj(p + "v_proj", x).view(b, t, kvHeads, hd).transpose(1, 2);
-        q = Rope.apply(q, cosSin[0], cosSin[1]);
-        k = Rope.apply(k, cosSin[0], cosSin[1]);
-        if (in.cache() != null) {
-            Tensor[] kv = in.cache().append(layer, k, v);                              // (B, Hkv, Tk, hd)
+        q = Rope.apply(q, pass.cosSin()[0], pass.cosSin()[1]);
+        k = Rope.apply(k, pass.cosSin()[0], pass.cosSin()[1]);
+        if (pass.cache() != null) {
+            Tensor[] kv = pass.cache().append(layer, k, v);                            // (B, Hkv, Tk, hd)
             k = kv[0];
             v = kv[1];
         }
-        boolean causal = in.mask() == null;
-        if (causal && in.cache() != null && in.cache().length() > 0) {
-            throw new IllegalArgumentException("a forward pass that continues a KV cache needs an explicit mask");
-        }
-        TensorOptional mask = causal ? new TensorOptional() : new TensorOptional(in.mask());
+        boolean causal = pass.mask() == null;
+        TensorOptional mask = causal ? new TensorOptional() : new TensorOptional(Tensors.onDeviceOf(pass.mask(), q));
         Tensor o = torch.scaled_dot_product_attention(q, k, v, mask, 0.0, causal && t > 1, new DoubleOptional(),
                 kvHeads != heads);                                                     // (B, H, T, hd)
         return proj(p + "o_proj", o.transpose(1, 2).reshape(b, t, (long) heads * hd));

@@ -41,7 +41,7 @@ public final class Rope implements AutoCloseable {
 
     /** cos and sin (B, 1, T, hd) for positions (B, T), in the given dtype. */
     public Tensor[] cosSin(Tensor positions, ScalarType dtype) {
-        Tensor freqs = positions.to(ScalarType.Float).unsqueeze(-1).mul(invFreq);      // (B, T, hd/2)
+        Tensor freqs = positions.to(ScalarType.Float).unsqueeze(-1).mul(Tensors.onDeviceOf(invFreq, positions));  // (B, T, hd/2)
         Tensor emb = torch.cat(new TensorVector(freqs, freqs), -1);                     // (B, T, hd)
         return new Tensor[] {emb.cos().to(dtype).unsqueeze(1), emb.sin().to(dtype).unsqueeze(1)};
     }

@@ -1,5 +1,6 @@
 package io.vladapt.nn;
 
+import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
@@ -14,6 +15,23 @@ public final class Tensors {
 
     public static TensorOptions options(ScalarType type) {
         return new TensorOptions().dtype(new ScalarTypeOptional(type));
+    }
+
+    /** dtype {@code type} on {@code like}'s device: tensors a model makes for itself follow its weights. */
+    public static TensorOptions options(ScalarType type, Tensor like) {
+        TensorOptions o = options(type);
+        return like.is_cpu() ? o : o.device(new DeviceOptional(like.device()));
+    }
+
+    /** {@code t} on {@code like}'s device (itself when it is already there). */
+    public static Tensor onDeviceOf(Tensor t, Tensor like) {
+        if (t.is_cpu() && like.is_cpu()) return t;
+        return t.device().str().getString().equals(like.device().str().getString()) ? t : t.to(like.device(), t.scalar_type().intern());
+    }
+
+    /** zeros with {@code like}'s device. */
+    public static Tensor zerosLike(ScalarType type, Tensor like, long... shape) {
+        return torch.zeros(shape, options(type, like));
     }
 
     public static Tensor empty(ScalarType type, long... shape) {

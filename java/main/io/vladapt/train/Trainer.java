@@ -153,11 +153,9 @@ public final class Trainer {
                         int[] batch = java.util.Arrays.copyOfRange(order, at, at + cfg.batchSize());
                         torch.manual_seed(cfg.seed() * 1_000_003L + m);
                         try (PointerScope scope = new PointerScope()) {
-                            Tensor loss = task.loss(batch);
-                            double v = loss.item_double();
+                            double v = task.lossAndBackward(batch, accum);
                             if (!Double.isFinite(v)) throw new IllegalStateException("loss is " + v + " at micro-step " + m);
                             lossSum += v;
-                            loss.div(new org.bytedeco.pytorch.Scalar(accum)).backward();
                         }
                     }
                     lossSum = dp.sumGradients(task, lossSum, step + 1);

@@ -16,7 +16,7 @@ public final class ProjectorFusion {
 
     /** converter (d_tgt, d_src), source projector (d_src, d_q) -> target projector (d_tgt, d_q). */
     public static LinearWeights fuse(LinearWeights converter, LinearWeights sourceProjector) {
-        OpCheck c = new OpCheck("ProjectorFusion.fuse");
+        OpCheck c = new OpCheck("ProjectorFusion.fuse").allowFloat32Masters();
         c.tensor("C_w", converter.weight(), "d_tgt", "d_src");
         c.tensor("C_b", converter.bias(), "d_tgt");
         c.tensor("S_w", sourceProjector.weight(), "d_src", "d_q");

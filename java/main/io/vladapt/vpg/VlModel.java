@@ -4,6 +4,7 @@ import io.vladapt.io.TextTokenizer;
 import io.vladapt.nn.GenerationConfig;
 import io.vladapt.nn.Generator;
 import io.vladapt.nn.LlamaModel;
+import io.vladapt.nn.LmLoss;
 import io.vladapt.nn.Masks;
 import io.vladapt.nn.Tensors;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -83,10 +83,9 @@ public final class VlModel {
         Tensor text = llm.embed(Tensors.longs(ids).view(b, t));                    // (B, T, d)
         Tensor embeds = torch.cat(new TensorVector(soft.to(text.scalar_type()), text), 1);  // (B, Q+T, d)
         long n = q + t;
-        Tensor positions = torch.arange(new org.bytedeco.pytorch.Scalar(n), Tensors.options(ScalarType.Long)).unsqueeze(0).expand(b, n);
-        Tensor logits = llm.forward(new LlamaModel.Input(embeds, positions, null, null, null, false)).logits();  // (B, Q+T, V)
-        return torch.cross_entropy_loss(logits.reshape(-1, logits.size(2)).to(ScalarType.Float), Tensors.longs(labels), new TensorOptional(),
-                1, -100, 0.0);
+        Tensor positions = torch.arange(new org.bytedeco.pytorch.Scalar(n), Tensors.options(ScalarType.Long, text)).unsqueeze(0).expand(b, n);
+        Tensor hidden = llm.forward(new LlamaModel.Input(embeds, positions, null, null, null, false, false)).lastHidden();  // (B, Q+T, d)
+        return LmLoss.crossEntropy(llm, hidden, Tensors.longs(labels).view(b, n));
     }
 
     /**

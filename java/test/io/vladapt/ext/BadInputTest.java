@@ -99,8 +99,12 @@ class BadInputTest {
         refused(() -> MmAdapterOp.forward(x, z.to(ScalarType.Double), w, S, true),
                 "z has dtype float64 but x has float32");
         refused(() -> MmAdapterOp.forward(x.to(ScalarType.Long), z, w, S, true), "x must be a floating-point tensor");
-        refused(() -> Reparam.merge(new LinearWeights(randn(F, 1, 8, 16).to(ScalarType.BFloat16), null), w,
-                torch.softmax(randn(F, 1, 2), 0), S), "A_w has dtype float32 but W has bfloat16");
+        // float32 master weights may serve bf16 activations, not the other way round
+        MmAdapterWeights bf = new MmAdapterWeights(w.aW().to(ScalarType.BFloat16), w.aB(), w.bW(), w.bB(), w.dW(), w.dB(),
+                w.rW(), w.rB());
+        refused(() -> Reparam.merge(new LinearWeights(randn(F, 1, 8, 16), null), bf, torch.softmax(randn(F, 1, 2), 0), S),
+                "A_w has dtype bfloat16 but W has float32");
+        refused(() -> MmAdapterOp.forward(x, z, bf, S, true), "A_w has dtype bfloat16 but x has float32");
     }
 
     @Test
