@@ -84,20 +84,16 @@ public final class ActivationCheckpoint implements AutoCloseable {
         for (int i = inputs.size() - 1; i >= 0; i--) {
             Tensor e = extra == null ? null : extra.apply(i);
             if (e != null) g = g.add(e);
+            Tensor next = new Tensor();                         // owned by the caller's scope
             try (PointerScope scope = new PointerScope()) {
                 setRngState(rngStates.get(i));
                 Tensor x = inputs.get(i).detach().set_requires_grad(true);
                 Tensor y = block.apply(i, x);
                 y.backward(g, new BoolOptional(), false, new TensorArrayRefOptional());
-                Tensor gx = x.grad();
-                scope.detach(gx.retainReference());
-                g = gx;
+                next.put(x.grad());
             }
-            PointerScope outer = PointerScope.getInnerScope();        // the caller's scope frees it
-            if (outer != null) {
-                outer.attach(g);
-                g.releaseReference();
-            }
+            if (g != gradOut) g.reset();                        // frees the block's input gradient now
+            g = next;
         }
         setRngState(rngAfter);
         return g;
