@@ -99,18 +99,27 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "mma", mixinStandardHelpOptions = true,
-            description = "MMA training-step time and peak memory (demo shapes and a LLaMA-7B-shaped stack, C++ op vs naive), "
-                    + "and chat tokens/s merged vs unmerged.")
+            description = "MMA training-step time and peak memory (demo shapes and a LLaMA-7B-shaped stack; float32, bfloat16, "
+                    + "checkpointing, adapters op by op), optionally against PyTorch eager in three modes, each as a multiple of its "
+                    + "matmul floor; chat tokens/s merged vs unmerged.")
     static final class Mma implements java.util.concurrent.Callable<Integer> {
-        @Option(names = "--steps", defaultValue = "9", description = "timed steps per configuration (default: ${DEFAULT-VALUE})")
+        @Option(names = "--steps", defaultValue = "9", description = "timed steps per run (default: ${DEFAULT-VALUE})")
         int steps;
+
+        @Option(names = "--rounds", defaultValue = "3", description = "interleaved runs per configuration (default: ${DEFAULT-VALUE})")
+        int rounds;
 
         @Option(names = "--threads", description = "threads (default: all cores)")
         Integer threads;
 
+        @Option(names = "--vs-pytorch", paramLabel = "PYTHON", description = "a python with torch installed: run bench/pytorch_mma.py "
+                + "(the same model in PyTorch eager: f32, bf16 autocast, bf16 autocast + bf16 weights) interleaved with VLAdapt")
+        String python;
+
         @Override
         public Integer call() throws Exception {
-            io.vladapt.bench.MmaBench.run(System.out, steps, threads != null ? threads : Runtime.getRuntime().availableProcessors());
+            io.vladapt.bench.MmaBench.run(System.out, steps, threads != null ? threads : Runtime.getRuntime().availableProcessors(), rounds,
+                    python);
             return 0;
         }
     }

@@ -1,9 +1,7 @@
 package io.vladapt.cli;
 
 import io.vladapt.data.ImagePipeline;
-import io.vladapt.ext.VlOps;
 import io.vladapt.io.ClipLoader;
-import io.vladapt.io.DType;
 import io.vladapt.io.LlamaLoader;
 import io.vladapt.io.SafetensorsWriter;
 import io.vladapt.io.TextTokenizer;
@@ -22,6 +20,7 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -58,19 +57,17 @@ final class ForwardCommand implements Callable<Integer> {
             description = "what to write: logits, hidden_states, image_states (default: ${DEFAULT-VALUE})")
     List<String> outputs;
 
-    @Option(names = "--dtype", defaultValue = "float32", description = "compute dtype: float32, bfloat16, float16 (default: ${DEFAULT-VALUE})")
-    String dtype;
+    @Mixin ComputeOptions compute;
 
     @Option(names = "--out", required = true, description = "output .safetensors file (written atomically)")
     Path out;
 
     @Override
     public Integer call() throws Exception {
-        VlOps.load();
         if (model == null && vision == null) throw new IllegalArgumentException("give --model and/or --vision");
         if (model != null && (ids == null) == (text == null)) throw new IllegalArgumentException("give exactly one of --ids and --text");
         if (vision != null && (images == null || images.isEmpty())) throw new IllegalArgumentException("--vision needs --image");
-        ScalarType type = DType.parse(dtype).scalarType;
+        ScalarType type = compute.dtype();
         Map<String, Tensor> result = new LinkedHashMap<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             if (model != null) runLanguage(type, result);
@@ -88,7 +85,8 @@ final class ForwardCommand implements Callable<Integer> {
                 tokens = tok.encode(text, true);
             }
         }
-        try (LlamaModel m = LlamaLoader.load(model, type)) {
+        io.vladapt.nn.MemoryPlan.checkLlm("forward", LlamaLoader.config(model), type, 1, tokens.length);
+        try (LlamaModel m = LlamaLoader.load(model, type, compute.device())) {
             long vocab = m.config().vocabSize();
             for (long t : tokens) {
                 if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + vocab + ")");
@@ -103,7 +101,7 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     private void runVision(ScalarType type, Map<String, Tensor> result) {
-        try (ClipVisionModel v = ClipLoader.load(vision, type, visionHeads)) {
+        try (ClipVisionModel v = ClipLoader.load(vision, type, compute.device(), visionHeads)) {
             ImagePipeline pipe = switch (preprocess) {
                 case "clip" -> ImagePipeline.clip(v.config().imageSize());
                 case "lavin" -> new ImagePipeline(v.config().imageSize(), ImagePipeline.Resize.SQUASH,
@@ -111,7 +109,7 @@ final class ForwardCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("--preprocess must be clip or lavin, got " + preprocess);
             };
             for (Path p : images) if (!Files.isRegularFile(p)) throw new IllegalArgumentException("no image file " + p);
-            Tensor pixels = pipe.load(images).to(type);
+            Tensor pixels = pipe.load(images).to(type);                       // written as the model saw them
             ClipVisionModel.Output o = v.forward(pixels, null, outputs.contains("image_states"));
             result.put("pixel_values", pixels);
             result.put("image_last_hidden_state", o.lastHiddenState().contiguous());

@@ -1,7 +1,5 @@
 package io.vladapt.cli;
 
-import io.vladapt.ext.VlOps;
-import io.vladapt.io.DType;
 import io.vladapt.io.LlamaLoader;
 import io.vladapt.io.TextTokenizer;
 import io.vladapt.nn.GenerationConfig;
@@ -14,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code vladapt generate}: text continuation with a KV cache, streamed for a single prompt. */
@@ -44,40 +43,47 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "stop string; repeatable")
     List<String> stop = new ArrayList<>();
 
-    @Option(names = "--dtype", defaultValue = "float32", description = "float32, bfloat16, float16 (default: ${DEFAULT-VALUE})")
-    String dtype;
+    @Mixin ComputeOptions compute;
 
     @Override
     public Integer call() {
-        VlOps.load();
+        compute.apply();
         GenerationConfig g = new GenerationConfig(maxNewTokens, temperature, topK, topP, seed, stop, true);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (TextTokenizer tok = TextTokenizer.load(model); LlamaModel m = LlamaLoader.load(model, DType.parse(dtype).scalarType)) {
+        try (TextTokenizer tok = TextTokenizer.load(model)) {
             List<long[]> ids = new ArrayList<>();
             for (String p : prompts) ids.add(tok.encode(p, true));
-            Generator gen = new Generator(m, tok::decode);
-            long t0 = System.nanoTime();
-            List<long[]> result;
-            if (ids.size() == 1) {
-                // stream: print what each new token adds to the decoded text
-                List<Long> sofar = new ArrayList<>();
-                String[] printed = {""};
-                out.print(prompts.get(0));
-                result = gen.generate(ids, g, (row, token) -> {
-                    sofar.add(token);
-                    String text = tok.decode(sofar.stream().mapToLong(Long::longValue).toArray());
-                    if (text.startsWith(printed[0])) out.print(text.substring(printed[0].length()));
-                    printed[0] = text;
-                });
-                out.println();
-            } else {
-                result = gen.generate(ids, g, null);
-                for (int i = 0; i < result.size(); i++) out.println("[" + i + "] " + prompts.get(i) + tok.decode(result.get(i)));
+            int longest = ids.stream().mapToInt(i -> i.length).max().orElse(0);
+            io.vladapt.nn.MemoryPlan.checkLlm("generate", LlamaLoader.config(model), compute.dtype(), ids.size(), (long) longest + maxNewTokens);
+            try (LlamaModel m = LlamaLoader.load(model, compute.dtype(), compute.device())) {
+                run(m, tok, ids, g, out);
             }
-            double secs = (System.nanoTime() - t0) / 1e9;
-            long n = result.stream().mapToLong(r -> r.length).sum();
-            System.err.printf("%d new tokens in %.2f s (%.1f tokens/s)%n", n, secs, n / secs);
         }
         return 0;
+    }
+
+    private void run(LlamaModel m, TextTokenizer tok, List<long[]> ids, GenerationConfig g, PrintStream out) {
+        Generator gen = new Generator(m, tok::decode);
+        long t0 = System.nanoTime();
+        List<long[]> result;
+        if (ids.size() == 1) {
+            // stream: print what each new token adds to the decoded text
+            List<Long> sofar = new ArrayList<>();
+            String[] printed = {""};
+            out.print(prompts.get(0));
+            result = gen.generate(ids, g, (row, token) -> {
+                sofar.add(token);
+                String text = tok.decode(sofar.stream().mapToLong(Long::longValue).toArray());
+                if (text.startsWith(printed[0])) out.print(text.substring(printed[0].length()));
+                printed[0] = text;
+            });
+            out.println();
+        } else {
+            result = gen.generate(ids, g, null);
+            for (int i = 0; i < result.size(); i++) out.println("[" + i + "] " + prompts.get(i) + tok.decode(result.get(i)));
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        long n = result.stream().mapToLong(r -> r.length).sum();
+        System.err.printf("%d new tokens in %.2f s (%.1f tokens/s)%n", n, secs, n / secs);
     }
 }

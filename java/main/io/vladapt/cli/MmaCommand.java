@@ -6,8 +6,8 @@ import io.vladapt.data.ScienceQa;
 import io.vladapt.data.ScienceQaPrompt;
 import io.vladapt.eval.AnswerParser;
 import io.vladapt.eval.ScienceQaScore;
+import io.vladapt.ext.Devices;
 import io.vladapt.io.ClipLoader;
-import io.vladapt.io.DType;
 import io.vladapt.io.LlamaLoader;
 import io.vladapt.io.TextTokenizer;
 import io.vladapt.mma.AdapterSettings;
@@ -17,6 +17,7 @@ import io.vladapt.mma.MmaConfig;
 import io.vladapt.mma.MmaData;
 import io.vladapt.mma.MmaEval;
 import io.vladapt.mma.MmaInference;
+import io.vladapt.mma.MmaMemory;
 import io.vladapt.mma.MmaModel;
 import io.vladapt.mma.MmaTask;
 import io.vladapt.nn.ClipVisionModel;
@@ -59,15 +60,11 @@ final class MmaCommand implements Runnable {
         @Option(names = "--vit-heads", defaultValue = "0", description = "head count of an OpenAI-format ViT (default: width / 64)")
         int vitHeads;
 
-        @Option(names = "--dtype", defaultValue = "float32", description = "frozen weights' dtype (default: ${DEFAULT-VALUE})")
-        String dtype;
+        @Mixin ComputeOptions compute;
 
         @Option(names = "--preprocess", defaultValue = "lavin", description = "lavin (square resize, ImageNet statistics) or clip "
                 + "(short side + centre crop, CLIP statistics) (default: ${DEFAULT-VALUE})")
         String preprocess;
-
-        @Option(names = "--threads", description = "libtorch and OpenBLAS threads (default: all cores)")
-        Integer threads;
 
         ImagePipeline pipeline(int size) {
             return switch (preprocess) {
@@ -78,7 +75,21 @@ final class MmaCommand implements Runnable {
         }
 
         void threads() {
-            CliNatives.load(threads);
+            compute.apply();
+        }
+
+        LlamaModel loadLm() {
+            return LlamaLoader.load(lm, compute.dtype(), compute.device());
+        }
+
+        /** Refuses, before loading, a chat or evaluation that would not fit in memory. */
+        void checkInference(String what, int batch, int positions) {
+            if (!Devices.isCpu(compute.device())) return;                  // host memory only holds the weights briefly
+            MmaMemory.checkInference(what, LlamaLoader.config(lm), ClipLoader.config(vit, vitHeads), compute.dtype(), batch, positions);
+        }
+
+        ClipVisionModel loadVit() {
+            return ClipLoader.load(vit, compute.dtype(), compute.device(), vitHeads);
         }
 
         MmaCheckpoint.Base base(LlamaModel l, ClipVisionModel v) {
@@ -204,13 +215,19 @@ final class MmaCommand implements Runnable {
         @Option(names = "--quiet", description = "no progress bar")
         boolean quiet;
 
+        @Option(names = "--checkpointing", defaultValue = "auto", description = "activation checkpointing of the frozen blocks (recompute "
+                + "each in backward): auto (when training would not fit in memory otherwise), on, off (default: ${DEFAULT-VALUE})")
+        String checkpointing;
+
         @Override
         public Integer call() throws Exception {
             models.threads();
             if (data == null && alpaca == null && llava == null) throw new IllegalArgumentException("give --data, --alpaca and/or --llava");
+            boolean ckpt = MmaMemory.checkTraining(LlamaLoader.config(models.lm), ClipLoader.config(models.vit, models.vitHeads),
+                    models.compute.dtype(), batch, maxSeqLen, checkpointing);
             try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = LlamaLoader.load(models.lm, DType.parse(models.dtype).scalarType);
-                 ClipVisionModel vit = ClipLoader.load(models.vit, DType.parse(models.dtype).scalarType, models.vitHeads);
+                 LlamaModel lm = models.loadLm();
+                 ClipVisionModel vit = models.loadVit();
                  MmaModel m = new MmaModel(lm, vit, MmaAdapters.init(adapter.config(lm, vit), seed), tok);
                  MmaData train = new MmaData()) {
                 if (init != null) loadAdapters(init, m.adapters());
@@ -229,7 +246,7 @@ final class MmaCommand implements Runnable {
                         train.examples().size(), train.skippedTooLong(), maxSeqLen, m.adapters().count());
                 TrainConfig tc = new TrainConfig(epochs, batch, accum, blr, warmup, weightDecay, clip, seed, every, keep, out, quiet);
                 MmaCheckpoint.Base base = models.base(lm, vit);
-                List<Trainer.Metric> metrics = new Trainer(new MmaTask(m, train.examples(), base), tc).run(resume, -1);
+                List<Trainer.Metric> metrics = new Trainer(new MmaTask(m, train.examples(), base).checkpointing(ckpt), tc).run(resume, -1);
                 if (!io.vladapt.train.DataParallel.leader()) return 0;   // rank 0 writes the final adapter
                 Path final_ = out.resolve("adapter");
                 Trainer.deleteOutputs(final_);
@@ -326,11 +343,12 @@ final class MmaCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             models.threads();
+            models.checkInference("mma eval", batch, maxSeqLen + decoding.maxNew);
             AnswerParser parser = new AnswerParser(answer.equals("choice") ? AnswerParser.Mode.CHOICE : AnswerParser.Mode.LETTER,
                     fallback.equals("random") ? AnswerParser.Fallback.RANDOM : AnswerParser.Fallback.WRONG, decoding.seed);
             try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = LlamaLoader.load(models.lm, DType.parse(models.dtype).scalarType);
-                 ClipVisionModel vit = ClipLoader.load(models.vit, DType.parse(models.dtype).scalarType, models.vitHeads);
+                 LlamaModel lm = models.loadLm();
+                 ClipVisionModel vit = models.loadVit();
                  MmaModel m = open(adapter, adapterOpts, lm, vit, tok)) {
                 ScienceQa sqa = ScienceQa.load(data, skipMissing);
                 try (MmaData test = MmaData.scienceQa(sqa, split, m, fmt.prompt(), models.pipeline(vit.config().imageSize()), maxSeqLen,
@@ -372,10 +390,11 @@ final class MmaCommand implements Runnable {
         @Override
         public Integer call() {
             models.threads();
+            models.checkInference("mma chat", 1, 512 + decoding.maxNew);
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = LlamaLoader.load(models.lm, DType.parse(models.dtype).scalarType);
-                 ClipVisionModel vit = ClipLoader.load(models.vit, DType.parse(models.dtype).scalarType, models.vitHeads);
+                 LlamaModel lm = models.loadLm();
+                 ClipVisionModel vit = models.loadVit();
                  MmaModel m = open(adapter, adapterOpts, lm, vit, tok);
                  MmaInference inf = new MmaInference(m, decoding.merged); PointerScope scope = new PointerScope()) {
                 Tensor img = image == null ? null : models.pipeline(vit.config().imageSize()).load(image);

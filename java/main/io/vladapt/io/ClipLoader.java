@@ -28,6 +28,15 @@ public final class ClipLoader {
 
     /** As {@link #load(Path, ScalarType)}; {@code heads} > 0 overrides the head count of an OpenAI-format file. */
     public static ClipVisionModel load(Path path, ScalarType dtype, int heads) {
+        return load(path, new LlamaLoader.Placement(dtype, "cpu"), heads);
+    }
+
+    /** On {@code device} ("cpu", "cuda:0"), each tensor converted as it is read. */
+    public static ClipVisionModel load(Path path, ScalarType dtype, String device, int heads) {
+        return load(path, new LlamaLoader.Placement(dtype, device), heads);
+    }
+
+    private static ClipVisionModel load(Path path, LlamaLoader.Placement dtype, int heads) {
         if (Files.isDirectory(path)) {
             ClipVisionConfig c = ModelConfigs.clipVisionFromHf(path.resolve("config.json"));
             try (TensorSource src = LlamaLoader.hfWeights(path)) {
@@ -43,6 +52,22 @@ public final class ClipLoader {
 
     /** OpenAI CLIP naming: the config comes from the shapes (heads = width / 64 unless given). */
     static ClipVisionModel loadOpenAi(TensorSource src, ScalarType dtype, int heads) {
+        return loadOpenAi(src, new LlamaLoader.Placement(dtype, "cpu"), heads);
+    }
+
+    private static ClipVisionModel loadOpenAi(TensorSource src, LlamaLoader.Placement dtype, int heads) {
+        return build(openAiConfig(src, heads), dtype, src, ClipLoader::openAiName, ClipLoader::splitQkv);
+    }
+
+    /** The config of a tower without loading its weights (for the memory check). */
+    public static ClipVisionConfig config(Path path, int heads) {
+        if (Files.isDirectory(path)) return ModelConfigs.clipVisionFromHf(path.resolve("config.json"));
+        try (TorchCheckpoint ck = TorchCheckpoint.open(path); TensorSource src = ck.stateDict()) {
+            return openAiConfig(src, heads);
+        }
+    }
+
+    private static ClipVisionConfig openAiConfig(TensorSource src, int heads) {
         if (!src.has("visual.conv1.weight")) {
             throw new FormatException(src.describe() + ": no visual.conv1.weight: not an OpenAI CLIP state dict");
         }
@@ -58,9 +83,7 @@ public final class ClipLoader {
                     + " heads; pass the head count explicitly");
         }
         int mlp = (int) src.info("visual.transformer.resblocks.0.mlp.c_fc.weight").shape()[0];
-        ClipVisionConfig c = new ClipVisionConfig(width, mlp, layers, h, side * patch, patch, (int) conv[1],
-                "quick_gelu", 1e-5);
-        return build(c, dtype, src, ClipLoader::openAiName, ClipLoader::splitQkv);
+        return new ClipVisionConfig(width, mlp, layers, h, side * patch, patch, (int) conv[1], "quick_gelu", 1e-5);
     }
 
     /** HF name -> OpenAI name; q/k/v come from slices of in_proj (see splitQkv). */
@@ -106,7 +129,7 @@ public final class ClipLoader {
         return t.narrow(0, which * third, third);
     }
 
-    private static ClipVisionModel build(ClipVisionConfig c, ScalarType dtype, TensorSource src,
+    private static ClipVisionModel build(ClipVisionConfig c, LlamaLoader.Placement at, TensorSource src,
                                          LlamaLoader.NameMap names, LlamaLoader.Fix fix) {
         Params params = new Params();
         try {
@@ -120,7 +143,7 @@ public final class ClipLoader {
                         throw new FormatException(src.describe() + ": tensor '" + file + "' has shape " + Arrays.toString(got)
                                 + " but the config implies " + Arrays.toString(e.getValue()));
                     }
-                    params.put(e.getKey(), t.to(dtype).contiguous());
+                    params.put(e.getKey(), at.apply(t));
                 }
             }
             return new ClipVisionModel(c, params);

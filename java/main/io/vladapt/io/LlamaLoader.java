@@ -37,9 +37,15 @@ public final class LlamaLoader {
                 + "(params.json + consolidated.NN.pth)");
     }
 
-    /** Weights in {@code dtype} (float32 is the safe choice on CPU). */
+    /** Weights in {@code dtype} on the CPU. */
     public static LlamaModel load(Path dir, ScalarType dtype) {
-        return detect(dir) == Layout.HF ? loadHf(dir, dtype) : loadMeta(dir, dtype);
+        return load(dir, dtype, "cpu");
+    }
+
+    /** Weights in {@code dtype} on {@code device} ("cpu", "cuda:0"), converted tensor by tensor as they are read. */
+    public static LlamaModel load(Path dir, ScalarType dtype, String device) {
+        Placement at = new Placement(dtype, device);
+        return detect(dir) == Layout.HF ? loadHf(dir, at) : loadMeta(dir, at);
     }
 
     public static LlamaConfig config(Path dir) {
@@ -49,7 +55,7 @@ public final class LlamaLoader {
         }
     }
 
-    private static LlamaModel loadHf(Path dir, ScalarType dtype) {
+    private static LlamaModel loadHf(Path dir, Placement dtype) {
         LlamaConfig c = ModelConfigs.llamaFromHf(dir.resolve("config.json"));
         try (TensorSource src = hfWeights(dir)) {
             return build(c, dtype, src, name -> src.has(name) ? name : null, (name, t) -> t);
@@ -81,7 +87,7 @@ public final class LlamaLoader {
         return ModelConfigs.llamaFromMeta(dir.resolve("params.json"), vocab, bos, eos);
     }
 
-    private static LlamaModel loadMeta(Path dir, ScalarType dtype) {
+    private static LlamaModel loadMeta(Path dir, Placement dtype) {
         try (MetaCheckpoint ckpt = MetaCheckpoint.open(dir)) {
             LlamaConfig c = metaConfig(dir, ckpt);
             int hd = c.headDim();
@@ -123,6 +129,14 @@ public final class LlamaLoader {
         }
     }
 
+    /** The dtype and device tensors are converted to as they are read. */
+    record Placement(ScalarType dtype, String device) {
+        Tensor apply(Tensor t) {
+            Tensor c = t.to(dtype).contiguous();
+            return device == null || device.equals("cpu") ? c : c.to(io.vladapt.ext.Devices.device(device), dtype);
+        }
+    }
+
     @FunctionalInterface
     interface NameMap {
         /** Name in the file for an HF name, or null if absent. */
@@ -134,7 +148,7 @@ public final class LlamaLoader {
         Tensor apply(String hfName, Tensor t);
     }
 
-    private static LlamaModel build(LlamaConfig c, ScalarType dtype, TensorSource src, NameMap names, Fix fix) {
+    private static LlamaModel build(LlamaConfig c, Placement at, TensorSource src, NameMap names, Fix fix) {
         Map<String, long[]> want = LlamaModel.parameterShapes(c);
         List<String> missing = new ArrayList<>();
         for (String n : want.keySet()) {
@@ -157,12 +171,12 @@ public final class LlamaLoader {
                             + " but the config implies " + java.util.Arrays.toString(e.getValue()));
                 }
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor t = fix.apply(e.getKey(), src.load(file)).to(dtype).contiguous();
+                    Tensor t = at.apply(fix.apply(e.getKey(), src.load(file)));
                     params.put(e.getKey(), t);
                 }
             }
             warnUnused(src, want.keySet(), names);
-            return new LlamaModel(c, params, dtype);
+            return new LlamaModel(c, params, at.dtype());
         } catch (RuntimeException ex) {
             params.close();
             throw ex;

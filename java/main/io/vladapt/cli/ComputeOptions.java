@@ -1,0 +1,42 @@
+package io.vladapt.cli;
+
+import io.vladapt.ext.Devices;
+import io.vladapt.ext.Precision;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import picocli.CommandLine.Option;
+
+/** --dtype, --device and --threads, shared by every command that loads a model. */
+final class ComputeOptions {
+    @Option(names = "--dtype", defaultValue = "auto", description = "frozen weights' dtype: auto (bfloat16 where the CPU multiplies it "
+            + "natively, AMX or AVX512-BF16, or on CUDA; else float32), float32, bfloat16, float16; trainable tensors stay float32 "
+            + "(default: ${DEFAULT-VALUE})")
+    String dtype;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (CUDA needs the -Pgpu build) (default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--threads", description = "libtorch and OpenBLAS threads (default: all cores)")
+    Integer threads;
+
+    private Precision precision;
+    private String resolvedDevice;
+
+    /** Loads the natives, sets the threads, resolves device and dtype and says which dtype was chosen (once). */
+    void apply() {
+        if (precision != null) return;
+        CliNatives.load(threads);
+        resolvedDevice = Devices.parse(device);
+        precision = Precision.resolve(dtype, resolvedDevice);
+        System.err.println("vladapt: " + precision.why() + (resolvedDevice.equals("cpu") ? "" : ", device " + resolvedDevice));
+    }
+
+    ScalarType dtype() {
+        apply();
+        return precision.dtype();
+    }
+
+    String device() {
+        apply();
+        return resolvedDevice;
+    }
+}
