@@ -31,8 +31,11 @@ public final class MmaModel implements AutoCloseable {
     private final MmaAdapters adapters;
     private final TextTokenizer tokenizer;
     private final MmaConfig config;
+    /** What precedes the visual tokens, with LaVIN's trailing space (SentencePiece gives it its own token). */
+    public static final String IMAGE_PREFIX = "Image: ";
     private final long[] imagePrefix, textOnlyMarker;
     private boolean naiveOps;
+    private java.util.function.BiConsumer<String, Tensor> trace;
 
     public MmaModel(LlamaModel llm, ClipVisionModel vit, MmaAdapters adapters, TextTokenizer tokenizer) {
         this.llm = llm;
@@ -48,7 +51,7 @@ public final class MmaModel implements AutoCloseable {
             throw new IllegalArgumentException("MMA config is for a " + config.vitLayers() + " x " + config.vitDim()
                     + " ViT, the model is " + vit.config().numLayers() + " x " + vit.config().hiddenSize());
         }
-        this.imagePrefix = tokenizer.encode("Image:", false);
+        this.imagePrefix = tokenizer.encode(IMAGE_PREFIX, false);
         this.textOnlyMarker = tokenizer.encode("Image: N/A", false);
     }
 
@@ -58,6 +61,14 @@ public final class MmaModel implements AutoCloseable {
      */
     public void useNaiveOps(boolean naive) {
         this.naiveOps = naive;
+    }
+
+    /**
+     * Hands every routing weight, the [CLS] states, the visual tokens, the LLM's hidden states and the
+     * logits of later forward passes to {@code sink} under the names {@link MmaTrace} documents (null: off).
+     */
+    public void trace(java.util.function.BiConsumer<String, Tensor> sink) {
+        this.trace = sink;
     }
 
     private Tensor adapter(Tensor x, Tensor z, MmAdapterWeights w, AdapterSettings s, boolean training) {
@@ -130,7 +141,24 @@ public final class MmaModel implements AutoCloseable {
         ClipVisionModel.Output o = vit.forward(pixels, (layer, normed) -> vitAdapter(layer, normed, training), true);
         TensorVector cls = new TensorVector();
         for (int b : config.vitBlocks()) cls.push_back(o.hiddenStates().get(b).select(1, 0));   // (Bi, d_v)
-        return adapters.neck(torch.stack(cls, 1));                                     // (Bi, k, d)
+        Tensor states = torch.stack(cls, 1);                                           // (Bi, k, d_v)
+        Tensor tokens = adapters.neck(states);                                         // (Bi, k, d)
+        if (trace != null) {
+            trace.accept("vit_cls", states.detach());
+            trace.accept("visual_tokens", tokens.detach());
+        }
+        return tokens;
+    }
+
+    /**
+     * (Bi, k, d) visual tokens of a batch's image rows, or null without images. With vitRoutingCompat
+     * the batch holds every row's pixels (text-only rows as zero images, see {@link MmaBatch#of}), all of
+     * which run through the ViT together as in LaVIN's code; the image rows' tokens are kept.
+     */
+    public Tensor visualTokens(MmaBatch batch, boolean training) {
+        if (batch.pixels() == null) return null;
+        Tensor visual = visualTokens(batch.pixels(), training);
+        return config.vitRoutingCompat() ? visual.index_select(0, batch.hasImage().nonzero().view(-1)) : visual;
     }
 
     /**
@@ -142,12 +170,18 @@ public final class MmaModel implements AutoCloseable {
         Tensor x = normed.reshape(b * n, 1, d);                                        // each position its own row
         Tensor z = config.vitRoutingCompat() ? normed.narrow(0, 0, 1).expand(b, n, d).reshape(b * n, d)
                 : normed.reshape(b * n, d);
+        if (trace != null) trace.accept("vit_routing." + layer, route(z, adapters.vit(layer), config.vitAdapter()).view(b, n, 2));
         return adapter(x, z, adapters.vit(layer), config.vitAdapter(), training).view(b, n, d);
     }
 
     /** LLM MM-Adapter routed by the modality token's normalised state (position 0). */
     Tensor llmAdapter(int layer, Tensor normed, boolean training) {
+        if (trace != null) trace.accept("llm_routing." + layer, route(normed.select(1, 0), adapters.llm(layer), config.llmAdapter()));
         return adapter(normed, normed.select(1, 0), adapters.llm(layer), config.llmAdapter(), training);
+    }
+
+    private static Tensor route(Tensor z, MmAdapterWeights w, AdapterSettings s) {
+        return MmAdapterOp.route(z, w.rW(), w.rB(), s.temperature()).detach();
     }
 
     /**
@@ -174,14 +208,17 @@ public final class MmaModel implements AutoCloseable {
 
     /** Logits (B, L, V) for a batch, the full sequence at once (training and evaluation of the loss). */
     public Tensor forward(MmaBatch batch, boolean training) {
-        Tensor visual = batch.pixels() == null ? null : visualTokens(batch.pixels(), training);
-        if (visual != null && config.vitRoutingCompat()) visual = visual.index_select(0, batch.hasImage().nonzero().view(-1));
-        Tensor embeds = inputEmbeds(batch.tokens(), batch.hasImage(), visual);
+        Tensor embeds = inputEmbeds(batch.tokens(), batch.hasImage(), visualTokens(batch, training));
         long b = embeds.size(0), l = embeds.size(1);
         Tensor positions = torch.arange(new Scalar(l), Tensors.options(ScalarType.Long)).view(1, l).expand(b, l);
         Tensor mask = Masks.modalityCausal(batch.keyValid());
-        return llm.forward(new LlamaModel.Input(embeds, positions, mask, null,
-                (layer, normed) -> llmAdapter(layer, normed, training), false)).logits();
+        LlamaModel.Output out = llm.forward(new LlamaModel.Input(embeds, positions, mask, null,
+                (layer, normed) -> llmAdapter(layer, normed, training), trace != null));
+        if (trace != null) {
+            for (int i = 0; i < out.hiddenStates().size(); i++) trace.accept("hidden_states." + i, out.hiddenStates().get(i).detach());
+            trace.accept("logits", out.logits().detach());
+        }
+        return out.logits();
     }
 
     /** Mean cross-entropy over the supervised positions (answer tokens and EOS). */
