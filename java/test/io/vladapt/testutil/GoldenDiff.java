@@ -50,6 +50,27 @@ public final class GoldenDiff {
         return d;
     }
 
+    /** Gradients below this are float noise around a true 0 (e.g. attention key biases, which softmax ignores). */
+    public static final double GRAD_NOISE = 1e-6;
+
+    /**
+     * Where a reference gradient is above {@link #GRAD_NOISE}: the elements whose Adam update can be
+     * compared. Adam divides by sqrt(v) + eps, so a gradient that is 0 up to rounding (1e-10) still moves
+     * its weight by a sizeable part of lr, in a direction set by the rounding of each framework.
+     */
+    public static Tensor aboveNoise(Tensor referenceGrad) {
+        return referenceGrad.abs().ge(new org.bytedeco.pytorch.Scalar(GRAD_NOISE));
+    }
+
+    /** How many elements of the gradients named {@code prefix}* in an expected map are below {@link #GRAD_NOISE}. */
+    public static long belowNoise(Map<String, Tensor> expected, String prefix) {
+        long n = 0;
+        for (Map.Entry<String, Tensor> e : expected.entrySet()) {
+            if (e.getKey().startsWith(prefix)) n += e.getValue().numel() - aboveNoise(e.getValue()).sum().item().toLong();
+        }
+        return n;
+    }
+
     /** max |a - b| without asserting anything (to show that two things differ). */
     public static double maxDiff(Tensor a, Tensor b) {
         return a.detach().to(ScalarType.Double).sub(b.detach().to(ScalarType.Double)).abs().max().item_double();
