@@ -71,8 +71,7 @@ class LavinGoldenTest {
             Map<String, Tensor> e = Fixtures.expected("lavin-golden");
             MmaBatch batch = referenceBatch(e, "lavin.", true);
             assertEquals(4, batch.pixels().size(0), "every row runs through the ViT, text-only ones as zero images");
-            forward(d, g.model, batch, e, "lavin.");
-            trainingStep(d, g.model, batch, e, "lavin.");
+            forwardAndTrainingStep(d, g.model, batch, e, "lavin.");
         }
         d.print();
     }
@@ -102,8 +101,7 @@ class LavinGoldenTest {
             assertEquals(4, answersShifted, "every sample exercises the tokenization fix (\"Response:The\" joined)");
             MmaBatch batch = MmaBatch.of(enc, images, false, 0);
             assertEquals(2, batch.pixels().size(0), "only the image rows run through the ViT");
-            forward(d, g.model, batch, e, "fixed.");
-            trainingStep(d, g.model, batch, e, "fixed.");
+            forwardAndTrainingStep(d, g.model, batch, e, "fixed.");
         }
         d.print();
     }
@@ -198,7 +196,12 @@ class LavinGoldenTest {
         d.print();
     }
 
-    /** Everything MmaTrace records, against the reference's tensors of one variant. */
+    /** Everything MmaTrace records, then the loss, gradients and AdamW step, against one variant's reference. */
+    private static void forwardAndTrainingStep(GoldenDiff d, MmaModel model, MmaBatch batch, Map<String, Tensor> e, String v) {
+        forward(d, model, batch, e, v);
+        trainingStep(d, model, batch, e, v);
+    }
+
     private static void forward(GoldenDiff d, MmaModel model, MmaBatch batch, Map<String, Tensor> e, String v) {
         Map<String, Tensor> t = MmaTrace.forward(model, batch);
         assertTrue(torch.equal(batch.tokens(), e.get(v + "input_ids")), v + "input_ids");
