@@ -388,8 +388,8 @@ final class MmaCommand implements Runnable {
                 System.out.printf("wrote %d tensors to %s (%d positions: t_m + %d ids%s)%n", result.size(), out, ids.size(1) + 1,
                         ids.size(1), result.containsKey("loss") ? String.format(", loss %.6f", result.get("loss").item_double()) : "");
                 for (int i = 0; i < m.config().llmLayers(); i++) {
-                    Tensor w = result.get("llm_routing." + i);
-                    System.out.printf("layer %d routing weights: %.6f %.6f%n", i, w.select(0, 0).select(0, 0).item_double(), w.select(0, 0).select(0, 1).item_double());
+                    Tensor w = result.get("llm_routing." + i).select(0, 0);                    // (2)
+                    System.out.printf("layer %d routing weights: %.6f %.6f%n", i, w.select(0, 0).item_double(), w.select(0, 1).item_double());
                 }
             }
             return 0;

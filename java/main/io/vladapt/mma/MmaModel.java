@@ -20,19 +20,19 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *   <li>a learned modality token (0 text-only, 1 image) at position 0, which no other position may
  *       attend to: each LLM router reads its normalised state;</li>
  *   <li>the [CLS] states of evenly spaced ViT blocks, through the neck, become visual tokens placed
- *       after "Image:"; text-only samples carry "Image: N/A" instead.</li>
+ *       after "Image: "; text-only samples carry "Image: N/A" instead.</li>
  * </ul>
  * The sequence is {@code [t_m] [BOS] Image: v1..vk prompt answer [EOS]} with RoPE position 0 for t_m.
  * Only {@link MmaAdapters} train; gradients still flow through the frozen ViT.
  */
 public final class MmaModel implements AutoCloseable {
+    /** What precedes the visual tokens: LaVIN's "Image: ", whose trailing space SentencePiece encodes as a token. */
+    public static final String IMAGE_PREFIX = "Image: ";
     private final LlamaModel llm;
     private final ClipVisionModel vit;
     private final MmaAdapters adapters;
     private final TextTokenizer tokenizer;
     private final MmaConfig config;
-    /** What precedes the visual tokens, with LaVIN's trailing space (SentencePiece gives it its own token). */
-    public static final String IMAGE_PREFIX = "Image: ";
     private final long[] imagePrefix, textOnlyMarker;
     private boolean naiveOps;
     private java.util.function.BiConsumer<String, Tensor> trace;
@@ -95,7 +95,7 @@ public final class MmaModel implements AutoCloseable {
         return config;
     }
 
-    /** Where the visual tokens sit in an image sample's token list (after BOS and "Image:"). */
+    /** Where the visual tokens sit in an image sample's token list (after BOS and "Image: "). */
     public int visualSlot() {
         return 1 + imagePrefix.length;
     }
