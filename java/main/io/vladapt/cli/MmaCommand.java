@@ -9,6 +9,7 @@ import io.vladapt.eval.ScienceQaScore;
 import io.vladapt.ext.Devices;
 import io.vladapt.io.ClipLoader;
 import io.vladapt.io.LlamaLoader;
+import io.vladapt.io.SafetensorsWriter;
 import io.vladapt.io.TextTokenizer;
 import io.vladapt.mma.AdapterSettings;
 import io.vladapt.mma.MmaAdapters;
@@ -20,6 +21,7 @@ import io.vladapt.mma.MmaInference;
 import io.vladapt.mma.MmaMemory;
 import io.vladapt.mma.MmaModel;
 import io.vladapt.mma.MmaTask;
+import io.vladapt.mma.MmaTrace;
 import io.vladapt.nn.ClipVisionModel;
 import io.vladapt.nn.GenerationConfig;
 import io.vladapt.nn.LlamaModel;
@@ -37,9 +39,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code vladapt mma train|eval|chat}: LaVIN's Mixture-of-Modality Adaptation. */
+/** {@code vladapt mma train|eval|chat|forward}: LaVIN's Mixture-of-Modality Adaptation. */
 @Command(name = "mma", mixinStandardHelpOptions = true, description = "LaVIN: Mixture-of-Modality Adaptation.",
-        subcommands = {MmaCommand.Train.class, MmaCommand.Eval.class, MmaCommand.Chat.class})
+        subcommands = {MmaCommand.Train.class, MmaCommand.Eval.class, MmaCommand.Chat.class, MmaCommand.Forward.class})
 final class MmaCommand implements Runnable {
     @Override
     public void run() {
@@ -361,6 +363,51 @@ final class MmaCommand implements Runnable {
                     System.out.println(ScienceQaScore.row(adapter.getFileName().toString(), r.table()));
                     System.out.printf("%d problems in %.1f s (%d skipped: longer than the context); predictions in %s%n",
                             r.problems().size(), r.seconds(), r.skippedTooLong(), file);
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "forward", mixinStandardHelpOptions = true, description = "One forward pass over a prompt (and an image): "
+            + "logits, hidden states, every routing weight, the [CLS] states and visual tokens to safetensors, named as in "
+            + "LaVIN's golden reference script, to compare with a LaVIN run tensor by tensor.")
+    static final class Forward implements Callable<Integer> {
+        @Mixin Models models;
+        @Mixin AdapterOptions adapterOpts;
+
+        @Option(names = "--adapter", required = true, description = "adapter folder (or LaVIN .pth with the shape options)")
+        Path adapter;
+
+        @Option(names = "--image", description = "image file; without it the sample is text-only (\"Image: N/A\")")
+        Path image;
+
+        @Option(names = "--prompt", required = true, description = "the model input, used as given (e.g. a QCM input ending in Response:)")
+        String prompt;
+
+        @Option(names = "--answer", description = "an answer to score: adds it and EOS, and the loss on them")
+        String answer;
+
+        @Option(names = "--out", required = true, description = "output .safetensors file (written atomically)")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            models.threads();
+            if (image != null && !Files.isRegularFile(image)) throw new IllegalArgumentException("no image file " + image);
+            try (TextTokenizer tok = TextTokenizer.load(models.lm);
+                 LlamaModel lm = LlamaLoader.load(models.lm, DType.parse(models.dtype).scalarType);
+                 ClipVisionModel vit = ClipLoader.load(models.vit, DType.parse(models.dtype).scalarType, models.vitHeads);
+                 MmaModel m = open(adapter, adapterOpts, lm, vit, tok); PointerScope scope = new PointerScope()) {
+                Tensor img = image == null ? null : models.pipeline(vit.config().imageSize()).load(image);
+                java.util.Map<String, Tensor> result = MmaTrace.forward(m, prompt, answer, img);
+                SafetensorsWriter.write(out, result, java.util.Map.of("producer", "vladapt mma forward"));
+                Tensor ids = result.get("input_ids");
+                System.out.printf("wrote %d tensors to %s (%d positions: t_m + %d ids%s)%n", result.size(), out, ids.size(1) + 1,
+                        ids.size(1), result.containsKey("loss") ? String.format(", loss %.6f", result.get("loss").item_double()) : "");
+                for (int i = 0; i < m.config().llmLayers(); i++) {
+                    Tensor w = result.get("llm_routing." + i).select(0, 0);                    // (2)
+                    System.out.printf("layer %d routing weights: %.6f %.6f%n", i, w.select(0, 0).item_double(), w.select(0, 1).item_double());
                 }
             }
             return 0;

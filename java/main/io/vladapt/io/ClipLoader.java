@@ -50,13 +50,18 @@ public final class ClipLoader {
         }
     }
 
-    /** OpenAI CLIP naming: the config comes from the shapes (heads = width / 64 unless given). */
+    /**
+     * OpenAI CLIP naming, as CLIP's full state dict ({@code visual.conv1.weight}, ...) or as the vision
+     * tower alone ({@code conv1.weight}, ...: LAVIS's clip_vit_L.pth, which BLIP-2 and VPGTrans load).
+     * The config comes from the shapes (heads = width / 64 unless given).
+     */
     static ClipVisionModel loadOpenAi(TensorSource src, ScalarType dtype, int heads) {
         return loadOpenAi(src, new LlamaLoader.Placement(dtype, "cpu"), heads);
     }
 
     private static ClipVisionModel loadOpenAi(TensorSource src, LlamaLoader.Placement dtype, int heads) {
-        return build(openAiConfig(src, heads), dtype, src, ClipLoader::openAiName, ClipLoader::splitQkv);
+        String v = openAiPrefix(src);
+        return build(openAiConfig(src, heads), dtype, src, n -> v + openAiName(n).substring("visual.".length()), ClipLoader::splitQkv);
     }
 
     /** The config of a tower without loading its weights (for the memory check). */
@@ -67,14 +72,21 @@ public final class ClipLoader {
         }
     }
 
-    private static ClipVisionConfig openAiConfig(TensorSource src, int heads) {
-        if (!src.has("visual.conv1.weight")) {
-            throw new FormatException(src.describe() + ": no visual.conv1.weight: not an OpenAI CLIP state dict");
+    /** "visual." for CLIP's full state dict, "" for the vision tower alone. */
+    private static String openAiPrefix(TensorSource src) {
+        String v = src.has("visual.conv1.weight") ? "visual." : src.has("conv1.weight") ? "" : null;
+        if (v == null) {
+            throw new FormatException(src.describe() + ": no visual.conv1.weight or conv1.weight: not an OpenAI CLIP state dict");
         }
-        long[] conv = src.info("visual.conv1.weight").shape();                 // (width, 3, patch, patch)
-        long positions = src.info("visual.positional_embedding").shape()[0];
+        return v;
+    }
+
+    private static ClipVisionConfig openAiConfig(TensorSource src, int heads) {
+        String v = openAiPrefix(src);
+        long[] conv = src.info(v + "conv1.weight").shape();                    // (width, 3, patch, patch)
+        long positions = src.info(v + "positional_embedding").shape()[0];
         int layers = 0;
-        while (src.has("visual.transformer.resblocks." + layers + ".ln_1.weight")) layers++;
+        while (src.has(v + "transformer.resblocks." + layers + ".ln_1.weight")) layers++;
         int width = (int) conv[0], patch = (int) conv[2];
         int side = (int) Math.round(Math.sqrt(positions - 1));
         int h = heads > 0 ? heads : width / 64;
@@ -82,7 +94,7 @@ public final class ClipLoader {
             throw new FormatException(src.describe() + ": width " + width + " does not split into " + h
                     + " heads; pass the head count explicitly");
         }
-        int mlp = (int) src.info("visual.transformer.resblocks.0.mlp.c_fc.weight").shape()[0];
+        int mlp = (int) src.info(v + "transformer.resblocks.0.mlp.c_fc.weight").shape()[0];
         return new ClipVisionConfig(width, mlp, layers, h, side * patch, patch, (int) conv[1], "quick_gelu", 1e-5);
     }
 

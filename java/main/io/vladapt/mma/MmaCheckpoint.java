@@ -102,12 +102,24 @@ public final class MmaCheckpoint {
 
     /**
      * LaVIN's released checkpoints: a torch.save'd dict whose "model" entry holds the adapter tensors
-     * under the same names, conv weights with their trailing kernel dimension of 1.
+     * under LaVIN's names ({@link #lavinName}), conv weights with their trailing kernel dimension of 1,
+     * and, when it was trained with DistributedDataParallel (LaVIN's scripts), a "module." prefix.
      */
     public static void loadLavinPth(Path pth, MmaAdapters into) {
         try (TorchCheckpoint ck = TorchCheckpoint.open(pth); TensorSource sd = ck.stateDict("model")) {
-            copy(sd, into, name -> name, t -> t.dim() == 3 && t.size(2) == 1 ? t.squeeze(2) : t);
+            copy(sd, into, name -> sd.has("module." + lavinName(name)) ? "module." + lavinName(name) : lavinName(name),
+                    t -> t.dim() == 3 && t.size(2) == 1 ? t.squeeze(2) : t);
         }
+    }
+
+    /**
+     * LaVIN's parameter name for one of ours: the same, except the visual neck, an AdapterMLP in LaVIN
+     * ({@code adapter_proj.conv_A} / {@code conv_B}) where VLAdapt keeps {@code adapter_proj.0} / {@code .2}.
+     */
+    public static String lavinName(String name) {
+        if (name.startsWith("adapter_proj.0.")) return "adapter_proj.conv_A." + name.substring("adapter_proj.0.".length());
+        if (name.startsWith("adapter_proj.2.")) return "adapter_proj.conv_B." + name.substring("adapter_proj.2.".length());
+        return name;
     }
 
     private static void copy(TensorSource src, MmaAdapters into, java.util.function.UnaryOperator<String> names,

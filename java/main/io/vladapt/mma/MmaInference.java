@@ -87,18 +87,16 @@ public final class MmaInference implements AutoCloseable {
 
     private List<long[]> run(List<MmaExample> prompts, GenerationConfig g, Generator.TokenListener listener, LlamaModel mergedModel) {
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            int b = prompts.size();
-            long[] has = new long[b];
             List<MmaModel.Encoded> enc = new ArrayList<>();
-            TensorVector images = new TensorVector();
-            for (int i = 0; i < b; i++) {
-                MmaExample p = prompts.get(i);
-                has[i] = p.encoded().hasImage() ? 1 : 0;
+            List<Tensor> images = new ArrayList<>();
+            for (MmaExample p : prompts) {
                 enc.add(p.encoded());
-                if (p.encoded().hasImage()) images.push_back(p.image());
+                images.add(p.encoded().hasImage() ? p.image() : null);
             }
-            Tensor hasImage = Tensors.longs(has);
-            Tensor visual = images.size() == 0 ? null : model.visualTokens(torch.stack(images, 0), false);
+            // LaVIN's batch-dependent ViT routing (compat) needs every row in the ViT, as in its evaluation
+            MmaBatch batch = MmaBatch.of(enc, images, model.config().vitRoutingCompat(), Math.max(0, model.tokenizer().padId()));
+            Tensor hasImage = batch.hasImage();
+            Tensor visual = model.visualTokens(batch, false);
             Tensor[] routes = routes(hasImage);
             Generator.Prefill prefill = prefill(enc, hasImage, visual);
             LlamaModel llm = mergedModel != null ? mergedModel : model.llm();

@@ -28,12 +28,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *   <li>a learned modality token (0 text-only, 1 image) at position 0, which no other position may
  *       attend to: each LLM router reads its normalised state;</li>
  *   <li>the [CLS] states of evenly spaced ViT blocks, through the neck, become visual tokens placed
- *       after "Image:"; text-only samples carry "Image: N/A" instead.</li>
+ *       after "Image: "; text-only samples carry "Image: N/A" instead.</li>
  * </ul>
  * The sequence is {@code [t_m] [BOS] Image: v1..vk prompt answer [EOS]} with RoPE position 0 for t_m.
  * Only {@link MmaAdapters} train; gradients still flow through the frozen ViT.
  */
 public final class MmaModel implements AutoCloseable {
+    /** What precedes the visual tokens: LaVIN's "Image: ", whose trailing space SentencePiece encodes as a token. */
+    public static final String IMAGE_PREFIX = "Image: ";
     private final LlamaModel llm;
     private final ClipVisionModel vit;
     private final MmaAdapters adapters;
@@ -41,6 +43,7 @@ public final class MmaModel implements AutoCloseable {
     private final MmaConfig config;
     private final long[] imagePrefix, textOnlyMarker;
     private boolean naiveOps;
+    private java.util.function.BiConsumer<String, Tensor> trace;
 
     public MmaModel(LlamaModel llm, ClipVisionModel vit, MmaAdapters adapters, TextTokenizer tokenizer) {
         this.llm = llm;
@@ -56,7 +59,7 @@ public final class MmaModel implements AutoCloseable {
             throw new IllegalArgumentException("MMA config is for a " + config.vitLayers() + " x " + config.vitDim()
                     + " ViT, the model is " + vit.config().numLayers() + " x " + vit.config().hiddenSize());
         }
-        this.imagePrefix = tokenizer.encode("Image:", false);
+        this.imagePrefix = tokenizer.encode(IMAGE_PREFIX, false);
         this.textOnlyMarker = tokenizer.encode("Image: N/A", false);
     }
 
@@ -66,6 +69,14 @@ public final class MmaModel implements AutoCloseable {
      */
     public void useNaiveOps(boolean naive) {
         this.naiveOps = naive;
+    }
+
+    /**
+     * Hands every routing weight, the [CLS] states, the visual tokens, the LLM's hidden states and the
+     * logits of later forward passes to {@code sink} under the names {@link MmaTrace} documents (null: off).
+     */
+    public void trace(java.util.function.BiConsumer<String, Tensor> sink) {
+        this.trace = sink;
     }
 
     private Tensor adapter(Tensor x, Tensor z, MmAdapterWeights w, AdapterSettings s, boolean training) {
@@ -92,7 +103,7 @@ public final class MmaModel implements AutoCloseable {
         return config;
     }
 
-    /** Where the visual tokens sit in an image sample's token list (after BOS and "Image:"). */
+    /** Where the visual tokens sit in an image sample's token list (after BOS and "Image: "). */
     public int visualSlot() {
         return 1 + imagePrefix.length;
     }
@@ -138,12 +149,29 @@ public final class MmaModel implements AutoCloseable {
         ClipVisionModel.Output o = vit.forward(pixels, (layer, normed) -> vitAdapter(layer, normed, training), true);
         TensorVector cls = new TensorVector();
         for (int b : config.vitBlocks()) cls.push_back(o.hiddenStates().get(b).select(1, 0));   // (Bi, d_v)
-        return neck(torch.stack(cls, 1));                                              // (Bi, k, d)
+        Tensor states = torch.stack(cls, 1);                                           // (Bi, k, d_v)
+        Tensor tokens = neck(states);                                                  // (Bi, k, d)
+        if (trace != null) {
+            trace.accept("vit_cls", states.detach());
+            trace.accept("visual_tokens", tokens.detach());
+        }
+        return tokens;
     }
 
     /** The trainable neck runs in float32 on the frozen ViT's [CLS] states (B, k, d_v), whatever their dtype. */
     private Tensor neck(Tensor cls) {
         return adapters.neck(cls.to(ScalarType.Float));
+    }
+
+    /**
+     * (Bi, k, d) visual tokens of a batch's image rows, or null without images. With vitRoutingCompat
+     * the batch holds every row's pixels (text-only rows as zero images, see {@link MmaBatch#of}), all of
+     * which run through the ViT together as in LaVIN's code; the image rows' tokens are kept.
+     */
+    public Tensor visualTokens(MmaBatch batch, boolean training) {
+        if (batch.pixels() == null) return null;
+        Tensor visual = visualTokens(batch.pixels(), training);
+        return config.vitRoutingCompat() ? visual.index_select(0, imageRows(batch, visual)) : visual;
     }
 
     /**
@@ -155,12 +183,18 @@ public final class MmaModel implements AutoCloseable {
         Tensor x = normed.reshape(b * n, 1, d);                                        // each position its own row
         Tensor z = config.vitRoutingCompat() ? normed.narrow(0, 0, 1).expand(b, n, d).reshape(b * n, d)
                 : normed.reshape(b * n, d);
+        if (trace != null) trace.accept("vit_routing." + layer, route(z, adapters.vit(layer), config.vitAdapter()).view(b, n, 2));
         return adapter(x, z, adapters.vit(layer), config.vitAdapter(), training).view(b, n, d);
     }
 
     /** LLM MM-Adapter routed by the modality token's normalised state (position 0). */
     Tensor llmAdapter(int layer, Tensor normed, boolean training) {
+        if (trace != null) trace.accept("llm_routing." + layer, route(normed.select(1, 0), adapters.llm(layer), config.llmAdapter()));
         return adapter(normed, normed.select(1, 0), adapters.llm(layer), config.llmAdapter(), training);
+    }
+
+    private static Tensor route(Tensor z, MmAdapterWeights w, AdapterSettings s) {
+        return MmAdapterOp.route(z, w.rW(), w.rB(), s.temperature()).detach();
     }
 
     /**
@@ -190,18 +224,23 @@ public final class MmaModel implements AutoCloseable {
 
     /** Logits (B, L, V) for a batch, the full sequence at once (evaluation of every position). */
     public Tensor forward(MmaBatch batch, boolean training) {
-        return llm.logits(hidden(batch, training));
+        Tensor logits = llm.logits(hidden(batch, training));
+        if (trace != null) trace.accept("logits", logits.detach());
+        return logits;
     }
 
     /** Final-norm states (B, L, d) for a batch, in the LLM's dtype. */
     public Tensor hidden(MmaBatch batch, boolean training) {
-        Tensor visual = batch.pixels() == null ? null : visualTokens(batch.pixels(), training);
-        if (visual != null && config.vitRoutingCompat()) visual = visual.index_select(0, imageRows(batch, visual));
-        Tensor embeds = inputEmbeds(batch.tokens(), batch.hasImage(), visual);
+        Tensor embeds = inputEmbeds(batch.tokens(), batch.hasImage(), visualTokens(batch, training));
         LlamaModel.Pass pass = pass(batch, embeds, training);
         Tensor h = embeds.to(llm.dtype());
-        for (int i = 0; i < config.llmLayers(); i++) h = llm.block(i, h, pass);
-        return llm.finalNorm(h);
+        for (int i = 0; i < config.llmLayers(); i++) {
+            if (trace != null) trace.accept("hidden_states." + i, h.detach());          // transformers' numbering
+            h = llm.block(i, h, pass);
+        }
+        h = llm.finalNorm(h);
+        if (trace != null) trace.accept("hidden_states." + config.llmLayers(), h.detach());
+        return h;
     }
 
     private LlamaModel.Pass pass(MmaBatch batch, Tensor embeds, boolean training) {

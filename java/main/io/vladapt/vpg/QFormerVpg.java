@@ -11,8 +11,8 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * BLIP-2's VPG (ln_vision + Q-Former + learned queries) reading one ViT block's output, every token
- * (BLIP-2 reads the ViT without its final LayerNorm; VPGTrans' ViT-L runs use the first 22 of 24
- * blocks, hence the configurable block).
+ * (BLIP-2 reads the ViT without its final LayerNorm; VPGTrans' ViT-L runs keep the first 21 of 24
+ * blocks: create_clip_vit_L(layers=22) builds layers - 1; hence the configurable block).
  */
 public final class QFormerVpg implements Vpg {
     private final QFormer qformer;

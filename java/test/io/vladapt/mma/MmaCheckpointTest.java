@@ -16,7 +16,10 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Adapter folders round-trip, refuse other base models, and LaVIN's released .pth layout maps by name. */
+/**
+ * Adapter folders round-trip, refuse other base models, and LaVIN's released .pth layout maps by name
+ * (DDP's "module." prefix, the neck as adapter_proj.conv_A / conv_B).
+ */
 class MmaCheckpointTest {
     @TempDir
     Path tmp;
@@ -59,7 +62,7 @@ class MmaCheckpointTest {
         try (MmaAdapters a = MmaAdapters.init(rank8, 1)) {
             FormatException e = assertThrows(FormatException.class,
                     () -> MmaCheckpoint.loadLavinPth(Fixtures.dir("lavin-adapter").resolve("checkpoint-19.pth"), a));
-            assertTrue(e.getMessage().contains("adapter tensor 'layers.0.adapter_attn.conv_A.weight' has shape [4, 16] but the adapter "
+            assertTrue(e.getMessage().contains("adapter tensor 'module.layers.0.adapter_attn.conv_A.weight' has shape [4, 16] but the adapter "
                     + "config implies [8, 16]"), e.getMessage());
         }
     }
