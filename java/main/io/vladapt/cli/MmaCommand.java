@@ -395,9 +395,10 @@ final class MmaCommand implements Runnable {
         public Integer call() throws Exception {
             models.threads();
             if (image != null && !Files.isRegularFile(image)) throw new IllegalArgumentException("no image file " + image);
+            models.checkInference("mma forward", 1, 512);
             try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = LlamaLoader.load(models.lm, DType.parse(models.dtype).scalarType);
-                 ClipVisionModel vit = ClipLoader.load(models.vit, DType.parse(models.dtype).scalarType, models.vitHeads);
+                 LlamaModel lm = models.loadLm();
+                 ClipVisionModel vit = models.loadVit();
                  MmaModel m = open(adapter, adapterOpts, lm, vit, tok); PointerScope scope = new PointerScope()) {
                 Tensor img = image == null ? null : models.pipeline(vit.config().imageSize()).load(image);
                 java.util.Map<String, Tensor> result = MmaTrace.forward(m, prompt, answer, img);

@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * One MMA forward pass (eval mode, no gradients) with what LaVIN computes on the way, by name, to check
@@ -38,8 +41,11 @@ public final class MmaTrace {
         if (batch.pixels() != null) out.put("pixel_values", batch.pixels());
         model.trace(out::put);
         try (NoGradGuard g = new NoGradGuard()) {
-            Tensor loss = model.loss(batch, false);
-            if (MmaModel.supervised(batch) > 0) out.put("loss", loss);
+            Tensor logits = model.forward(batch, false);                               // (B, L, V), traced
+            if (MmaModel.supervised(batch) > 0) {
+                Tensor flat = logits.reshape(-1, logits.size(2)).to(ScalarType.Float);
+                out.put("loss", torch.cross_entropy_loss(flat, batch.labels().reshape(-1), new TensorOptional(), 1, -100, 0.0));
+            }
         } finally {
             model.trace(null);
         }

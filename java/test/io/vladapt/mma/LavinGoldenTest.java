@@ -138,7 +138,7 @@ class LavinGoldenTest {
                 DIR.resolve("checkpoint-19.pth").toString(), "--rank", CONFIG.get("rank").asText(), "--router-temperature",
                 CONFIG.get("temperature").asText(), "--neck", CONFIG.get("neck").asText(), "--visual-tokens",
                 CONFIG.get("visual_tokens").asText(), "--image", DIR.resolve("image.png").toString(), "--prompt",
-                INPUTS.get("cli_prompt").asText(), "--out", out.toString(), "--threads", "1");
+                INPUTS.get("cli_prompt").asText(), "--out", out.toString(), "--threads", "1", "--dtype", "float32");
         assertEquals(0, code);
         try (PointerScope scope = new PointerScope(); SafetensorsFile f = SafetensorsFile.open(out)) {
             Map<String, Tensor> e = Fixtures.expected("lavin-golden");

@@ -192,15 +192,46 @@ class MixedPrecisionTest {
         }
     }
 
+    /**
+     * Merged and unmerged bf16 models round in different places (the folded q/k/v weights vs the
+     * adapter's output), so their logits differ by bf16 rounding. Greedy answers must be the same;
+     * where a random tiny model has a near-tie (the two tokens' logits within 0.05 at that step), either
+     * choice is correct, and the test says so instead of asking for agreement on noise.
+     */
     @Test
     void bf16ChatGivesTheSameAnswersMergedAndUnmerged() {
         try (TinyMma t = new TinyMma(false, 3, BF); PointerScope scope = new PointerScope();
              MmaInference plain = new MmaInference(t.model, false); MmaInference merged = new MmaInference(t.model, true)) {
-            List<MmaInference.Prompt> prompts = List.of(new MmaInference.Prompt("which colour is the circle", t.image(7)),
-                    new MmaInference.Prompt("the answer is", null), new MmaInference.Prompt("two stars and a square", t.image(8)));
+            String[] texts = {"which colour is the circle", "the answer is", "two stars and a square", "count the red ones",
+                    "is it on the left", "a blue triangle"};
+            List<MmaInference.Prompt> prompts = new java.util.ArrayList<>();
+            for (int i = 0; i < texts.length; i++) prompts.add(new MmaInference.Prompt(texts[i], i % 3 == 1 ? null : t.image(7 + i)));
             GenerationConfig g = GenerationConfig.greedy(12).ignoringEos();
             List<long[]> a = plain.generate(prompts, g, null), b = merged.generate(prompts, g, null);
-            for (int i = 0; i < prompts.size(); i++) assertArrayEquals(a.get(i), b.get(i), "prompt " + i);
+            int identical = 0;
+            for (int i = 0; i < prompts.size(); i++) {
+                int at = 0;
+                while (at < a.get(i).length && a.get(i)[at] == b.get(i)[at]) at++;
+                if (at == a.get(i).length) {
+                    identical++;
+                    continue;
+                }
+                // the unmerged model's logits after the common prefix: the two choices must be a tie
+                MmaInference.Prompt p = prompts.get(i);
+                long[] prefix = Arrays.copyOf(a.get(i), at);
+                double gap;
+                try (NoGradGuard ng = new NoGradGuard()) {
+                    MmaModel.Encoded enc = t.model.encode(p.text(), null, p.image() != null);
+                    long[] ids = java.util.stream.LongStream.concat(Arrays.stream(enc.ids()), Arrays.stream(prefix)).toArray();
+                    MmaBatch batch = MmaBatch.of(List.of(new MmaModel.Encoded(ids, ids.length, p.image() != null)),
+                            Arrays.asList(p.image()), false, 0);
+                    Tensor last = t.model.forward(batch, false).select(0, 0).select(0, ids.length).to(F);      // (V)
+                    gap = Math.abs(last.select(0, a.get(i)[at]).item_double() - last.select(0, b.get(i)[at]).item_double());
+                }
+                System.out.printf("bf16 merged vs unmerged, prompt %d: first differs at token %d, a near-tie (logit gap %.4f)%n", i, at, gap);
+                assertTrue(gap < 0.05, "prompt " + i + ": merged and unmerged differ at token " + at + " where the logit gap is " + gap);
+            }
+            System.out.printf("bf16 merged vs unmerged: %d of %d answers identical%n", identical, prompts.size());
         }
     }
 }
