@@ -3,7 +3,9 @@ package io.vladapt.cli;
 import io.vladapt.ext.Devices;
 import io.vladapt.ext.Precision;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** --dtype, --device and --threads, shared by every command that loads a model. */
 final class ComputeOptions {
@@ -18,16 +20,26 @@ final class ComputeOptions {
     @Option(names = "--threads", description = "libtorch and OpenBLAS threads (default: all cores)")
     Integer threads;
 
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
     private Precision precision;
     private String resolvedDevice;
 
-    /** Loads the natives, sets the threads, resolves device and dtype and says which dtype was chosen (once). */
+    /** Loads the natives, sets the threads, resolves device and dtype and says which dtype auto chose (once). */
     void apply() {
         if (precision != null) return;
         CliNatives.load(threads);
         resolvedDevice = Devices.parse(device);
         precision = Precision.resolve(dtype, resolvedDevice);
-        System.err.println("vladapt: " + precision.why() + (resolvedDevice.equals("cpu") ? "" : ", device " + resolvedDevice));
+        if (!dtype.trim().equalsIgnoreCase("auto") && resolvedDevice.equals("cpu")) return;
+        String line = "vladapt: " + precision.why() + (resolvedDevice.equals("cpu") ? "" : ", device " + resolvedDevice);
+        if (spec != null) {
+            spec.commandLine().getErr().println(line);
+            spec.commandLine().getErr().flush();
+        } else {
+            System.err.println(line);
+        }
     }
 
     ScalarType dtype() {

@@ -44,9 +44,9 @@ public final class Memory {
         }
     }
 
-    /** "13.5 GB". */
+    /** "13.5 GB", or "48 MB" under a gigabyte. */
     public static String gb(long bytes) {
-        return String.format(Locale.ROOT, "%.1f GB", bytes / 1e9);
+        return bytes >= 1e9 ? String.format(Locale.ROOT, "%.1f GB", bytes / 1e9) : String.format(Locale.ROOT, "%.0f MB", bytes / 1e6);
     }
 
     private static long meminfo(String key) {

@@ -19,9 +19,14 @@ public record Precision(ScalarType dtype, String why) {
     public static Precision resolve(String option, String device) {
         String o = option == null ? "auto" : option.trim().toLowerCase(Locale.ROOT);
         if (!o.equals("auto")) {
-            DType t = DType.parse(o);
+            DType t;
+            try {
+                t = DType.parse(o);
+            } catch (IllegalArgumentException e) {
+                t = null;
+            }
             if (t != DType.F32 && t != DType.BF16 && t != DType.F16) {
-                throw new IllegalArgumentException("--dtype must be auto, float32, bfloat16 or float16, got " + option);
+                throw new IllegalArgumentException("--dtype must be auto, float32, bfloat16 or float16, got '" + option + "'");
             }
             return new Precision(t.scalarType, "dtype " + name(t.scalarType) + " (as asked)");
         }
