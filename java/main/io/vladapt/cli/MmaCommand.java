@@ -90,6 +90,10 @@ final class MmaCommand implements Runnable {
             MmaMemory.checkInference(what, LlamaLoader.config(lm), ClipLoader.config(vit, vitHeads), compute.dtype(), batch, positions);
         }
 
+        String device() {
+            return compute.device();
+        }
+
         ClipVisionModel loadVit() {
             return ClipLoader.load(vit, compute.dtype(), compute.device(), vitHeads);
         }
@@ -230,7 +234,7 @@ final class MmaCommand implements Runnable {
             try (TextTokenizer tok = TextTokenizer.load(models.lm);
                  LlamaModel lm = models.loadLm();
                  ClipVisionModel vit = models.loadVit();
-                 MmaModel m = new MmaModel(lm, vit, MmaAdapters.init(adapter.config(lm, vit), seed), tok);
+                 MmaModel m = new MmaModel(lm, vit, MmaAdapters.init(adapter.config(lm, vit), seed).to(models.device()), tok);
                  MmaData train = new MmaData()) {
                 if (init != null) loadAdapters(init, m.adapters());
                 ImagePipeline pipe = models.pipeline(vit.config().imageSize());
@@ -271,9 +275,9 @@ final class MmaCommand implements Runnable {
     static MmaModel open(Path adapterPath, AdapterOptions opts, LlamaModel lm, ClipVisionModel vit, TextTokenizer tok) {
         MmaConfig c = Files.isDirectory(adapterPath) ? MmaCheckpoint.config(adapterPath) : opts.config(lm, vit);
         MmaAdapters a = MmaAdapters.init(c, 0);
-        MmaModel m = new MmaModel(lm, vit, a, tok);
+        loadAdapters(adapterPath, a);                                       // on the CPU, then to the models' device
+        MmaModel m = new MmaModel(lm, vit, a.to(io.vladapt.nn.Tensors.deviceName(lm.lmHead())), tok);
         if (Files.isDirectory(adapterPath)) MmaCheckpoint.checkBase(MmaCheckpoint.base(adapterPath), m, adapterPath);
-        loadAdapters(adapterPath, a);
         return m;
     }
 

@@ -120,6 +120,21 @@ public final class MmaAdapters implements AutoCloseable {
         return torch.rand(s, Tensors.options(ScalarType.Float)).mul(new Scalar(2 * bound)).sub(new Scalar(bound));
     }
 
+    /**
+     * The same adapters on another device ("cuda:0"), as trainable leaves (initialised on the CPU first,
+     * so a seed gives the same weights everywhere). Returns this when they are already there.
+     */
+    public MmaAdapters to(String device) {
+        if (device.equals(Tensors.deviceName(params.asMap().values().iterator().next()))) return this;
+        Params p = new Params();
+        try (PointerScope scope = new PointerScope()) {
+            org.bytedeco.pytorch.Device dev = new Device(device);
+            params.asMap().forEach((n, t) -> p.put(n, t.detach().to(dev, io.vladapt.ext.OpCheck.dtype(t)).set_requires_grad(true)));
+        }
+        params.close();
+        return new MmaAdapters(config, p);
+    }
+
     /** Shapes only, on libtorch's meta device (no memory): for counting full-size configurations. */
     public static MmaAdapters onMetaDevice(MmaConfig c) {
         Params p = new Params();

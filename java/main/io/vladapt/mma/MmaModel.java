@@ -59,6 +59,13 @@ public final class MmaModel implements AutoCloseable {
             throw new IllegalArgumentException("MMA config is for a " + config.vitLayers() + " x " + config.vitDim()
                     + " ViT, the model is " + vit.config().numLayers() + " x " + vit.config().hiddenSize());
         }
+        String at = Tensors.deviceName(llm.lmHead());
+        String vitAt = Tensors.deviceName(vit.params().asMap().values().iterator().next());
+        String adaptersAt = Tensors.deviceName(adapters.params().asMap().values().iterator().next());
+        if (!at.equals(vitAt) || !at.equals(adaptersAt)) {
+            throw new IllegalArgumentException("MMA: the LLM is on " + at + ", the ViT on " + vitAt + " and the adapters on " + adaptersAt
+                    + ": load all three on one device (--device)");
+        }
         this.imagePrefix = tokenizer.encode(IMAGE_PREFIX, false);
         this.textOnlyMarker = tokenizer.encode("Image: N/A", false);
     }
@@ -211,7 +218,7 @@ public final class MmaModel implements AutoCloseable {
         Tensor has = Tensors.onDeviceOf(hasImage, embeds);
         if (visual != null) {
             long slot = visualSlot(), k = config.visualTokens(), d = config.llmDim(), b = tokens.size(0);
-            Tensor rows = has.nonzero().view(-1);                                      // image rows
+            Tensor rows = Tensors.onDeviceOf(hasImage.nonzero().view(-1), embeds);    // image rows (found on the flags' device)
             Tensor full = Tensors.zerosLike(dt, embeds, b, k, d).index_copy(0, rows, visual.to(dt));   // (B, k, d)
             Tensor isImage = has.to(ScalarType.Bool).view(b, 1, 1);
             Tensor slots = torch.where(isImage, full, embeds.narrow(1, slot, k));
@@ -251,7 +258,7 @@ public final class MmaModel implements AutoCloseable {
     }
 
     private static Tensor imageRows(MmaBatch batch, Tensor like) {
-        return Tensors.onDeviceOf(batch.hasImage(), like).nonzero().view(-1);
+        return Tensors.onDeviceOf(batch.hasImage().nonzero().view(-1), like);
     }
 
     /** Mean cross-entropy over the supervised positions (answer tokens and EOS); the LM head runs on those only. */

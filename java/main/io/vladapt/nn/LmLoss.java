@@ -22,10 +22,13 @@ public final class LmLoss {
      * @return the mean over supervised positions (NaN when there are none, as torch's mean over nothing)
      */
     public static Tensor crossEntropy(LlamaModel llm, Tensor hidden, Tensor labels) {
-        Tensor flat = Tensors.onDeviceOf(labels, hidden).reshape(-1);                  // (B*L)
+        // rows are found where the labels are (the CPU, as batches are built): no device sync, and it
+        // works on the meta device too, where nonzero cannot run
+        Tensor flat = labels.reshape(-1);                                                // (B*L)
         Tensor rows = flat.ne(new Scalar(-100)).nonzero().view(-1);                      // (n)
-        Tensor h = hidden.reshape(-1, hidden.size(2)).index_select(0, rows);             // (n, d)
+        Tensor targets = Tensors.onDeviceOf(flat.index_select(0, rows), hidden);
+        Tensor h = hidden.reshape(-1, hidden.size(2)).index_select(0, Tensors.onDeviceOf(rows, hidden));  // (n, d)
         Tensor logits = llm.logits(h).to(ScalarType.Float);                              // (n, V)
-        return torch.cross_entropy_loss(logits, flat.index_select(0, rows), new TensorOptional(), 1, -100, 0.0);
+        return torch.cross_entropy_loss(logits, targets, new TensorOptional(), 1, -100, 0.0);
     }
 }

@@ -26,7 +26,12 @@ public final class Tensors {
     /** {@code t} on {@code like}'s device (itself when it is already there). */
     public static Tensor onDeviceOf(Tensor t, Tensor like) {
         if (t.is_cpu() && like.is_cpu()) return t;
-        return t.device().str().getString().equals(like.device().str().getString()) ? t : t.to(like.device(), t.scalar_type().intern());
+        return deviceName(t).equals(deviceName(like)) ? t : t.to(like.device(), t.scalar_type().intern());
+    }
+
+    /** "cpu", "cuda:0", "meta". */
+    public static String deviceName(Tensor t) {
+        return t.is_cpu() ? "cpu" : t.device().str().getString();
     }
 
     /** zeros with {@code like}'s device. */
