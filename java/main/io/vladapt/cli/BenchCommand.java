@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** {@code vladapt bench ...}: benchmarks that print medians and ratios against a baseline. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (medians and ratios).",
         subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class, BenchCommand.Mma.class,
-                BenchDistCommand.class})
+                BenchDistCommand.class, BenchCommand.WriteModels.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -120,6 +120,27 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             io.vladapt.bench.MmaBench.run(System.out, steps, threads != null ? threads : Runtime.getRuntime().availableProcessors(), rounds,
                     python);
+            return 0;
+        }
+    }
+
+    @Command(name = "write-models", mixinStandardHelpOptions = true,
+            description = "Write real-scale random checkpoints for the checks CI cannot run: a LLaMA-7B- or 13B-shaped HF folder "
+                    + "(bf16, sharded safetensors, config.json, tokenizer.json), a CLIP ViT-L/14 HF folder and a synthetic ScienceQA.")
+    static final class WriteModels implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--out", required = true, description = "folder to write into (about 14 GB for 7b, 27 GB for 13b)")
+        java.nio.file.Path out;
+
+        @Option(names = "--llm", defaultValue = "7b", description = "7b or 13b (default: ${DEFAULT-VALUE})")
+        String llm;
+
+        @Option(names = "--shards", defaultValue = "3", description = "safetensors shards (default: ${DEFAULT-VALUE})")
+        int shards;
+
+        @Override
+        public Integer call() throws Exception {
+            VlOps.load();
+            io.vladapt.bench.RealScaleModels.write(System.out, out, llm, shards);
             return 0;
         }
     }
