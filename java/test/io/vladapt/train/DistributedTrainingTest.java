@@ -122,12 +122,13 @@ class DistributedTrainingTest {
 
     @Test
     void mmaTrainUnderVladaptLaunchEqualsOneProcess() throws Exception {
-        // the real command path (launcher -> LaunchWorker -> vladapt mma train) on the tiny fixture models
+        // the real command path (launcher -> LaunchWorker -> vladapt mma train) on the tiny fixture models, in bf16 (the
+        // adapters' float32 gradients are what the ranks all-reduce)
         Path sqa = tmp.resolve("sqa");
         SyntheticScienceQa.write(sqa, new SyntheticScienceQa.Spec(48, 4, 4, 32, 5));
         List<String> common = List.of("mma", "train", "--lm", Fixtures.dir("llama-tied-gqa").toAbsolutePath().toString(), "--vit",
                 Fixtures.dir("clip-vit").toAbsolutePath().toString(), "--data", sqa.toString(), "--epochs", "1", "--batch", "2",
-                "--warmup", "0.5", "--blr", "0.5", "--seed", "3", "--visual-tokens", "3", "--neck", "16", "--quiet");
+                "--warmup", "0.5", "--blr", "0.5", "--seed", "3", "--visual-tokens", "3", "--neck", "16", "--quiet", "--dtype", "bfloat16");
         Path one = tmp.resolve("mma1"), two = tmp.resolve("mma2");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
@@ -138,7 +139,7 @@ class DistributedTrainingTest {
         assertEquals(0, Launcher.run(new Launcher.Spec(1, 1, 0, null, 0, Duration.ofSeconds(30), 1, JVM, worker, a1), ps, ps), log.toString());
         assertEquals(0, Launcher.run(new Launcher.Spec(2, 1, 0, null, 0, Duration.ofSeconds(30), 1, JVM, worker, a2), ps, ps), log.toString());
         double d = maxDiff(one.resolve("adapter/adapter_model.safetensors"), two.resolve("adapter/adapter_model.safetensors"));
-        System.out.printf("mma train, 2 processes x accumulation 1 vs 1 process x accumulation 2, 12 steps: adapter max |diff| %.3g%n", d);
+        System.out.printf("mma train (bf16), 2 processes x accumulation 1 vs 1 process x accumulation 2, 12 steps: adapter max |diff| %.3g%n", d);
         assertTrue(d <= 1e-6, "adapters differ by " + d);
         assertEquals(12, Trainer.readMetrics(two.resolve("metrics.jsonl"), Long.MAX_VALUE).size());
     }
