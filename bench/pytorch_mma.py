@@ -188,14 +188,73 @@ def batch(s, gen):
     return tokens, has_image, pixels, labels, valid
 
 
+def profile(batch, tokens, rounds):
+    """The same op-by-op table as `vladapt bench block`: a LLaMA-7B block's parts, forward and forward + backward."""
+    torch.manual_seed(0)
+    d, ffn, h, hd = 4096, 11008, 32, 128
+    print(f"LLaMA-7B block, batch {batch} x {tokens} tokens, PyTorch {torch.__version__}, {torch.get_num_threads()} threads; "
+          f"median ms of {rounds} rounds (forward | forward + backward to the inputs)")
+    rows = {}
+    for ti, dt in enumerate((torch.float32, torch.bfloat16)):
+        blk = LlamaBlock(d, ffn, h).to(dt)
+        for p in blk.parameters():
+            p.requires_grad_(False)
+        ad = RepAdapterRouter(d)
+        leaf = lambda *shape: (torch.randn(*shape) * 0.5).to(dt).requires_grad_(True)
+        x, xf = leaf(batch, tokens, d), leaf(batch, tokens, ffn)
+        q, k, v = leaf(batch, h, tokens, hd), leaf(batch, h, tokens, hd), leaf(batch, h, tokens, hd)
+        pos = torch.arange(tokens).float().unsqueeze(-1) * (1.0 / (10000.0 ** (torch.arange(0, hd, 2).float() / hd)))
+        e = torch.cat((pos, pos), -1)
+        cos, sin = e.cos().to(dt), e.sin().to(dt)
+        causal = torch.ones(tokens, tokens, dtype=torch.bool).tril()
+        causal[1:, 0] = False
+        mask = causal.view(1, 1, tokens, tokens).expand(batch, 1, tokens, tokens)
+        ac = torch.autocast("cpu", dtype=torch.bfloat16, enabled=dt == torch.bfloat16)
+        parts = {
+            "RMSNorm (x2 per block)": lambda: rms_norm(x, blk.input_layernorm),
+            "MM-Adapter (LaVIN module)": lambda: ad(x, x[:, 0]),
+            "q/k/v/o projection (x4)": lambda: blk.q_proj(x),
+            "RoPE on q or k (x2)": lambda: q * cos + rotate_half(q) * sin,
+            "SDPA, modality-causal mask": lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+            "gate or up projection (x2)": lambda: blk.gate_proj(x),
+            "SiLU(gate) * up": lambda: F.silu(xf) * xf,
+            "down projection": lambda: blk.down_proj(xf),
+            "whole block (with adapter)": lambda: blk(x, cos, sin, mask, ad),
+        }
+        for name, f in parts.items():
+            fwd, both = [], []
+            for r in range(rounds + 1):
+                t0 = time.perf_counter()
+                with torch.no_grad(), ac:
+                    f()
+                t1 = time.perf_counter()
+                with ac:
+                    y = f()
+                y.backward(torch.ones_like(y))
+                t2 = time.perf_counter()
+                if r > 0:
+                    fwd.append((t1 - t0) * 1e3)
+                    both.append((t2 - t1) * 1e3)
+            rows.setdefault(name, [None, None])[ti] = (statistics.median(fwd), statistics.median(both))
+    print(f"{'part':34s} {'f32 fwd':>10s} {'f32 f+b':>10s}   {'bf16 fwd':>10s} {'bf16 f+b':>10s}")
+    for name, (a, b) in rows.items():
+        print(f"{name:34s} {a[0]:10.2f} {a[1]:10.2f}   {b[0]:10.2f} {b[1]:10.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", choices=SHAPES, default="llama7b_stack")
     ap.add_argument("--mode", choices=["f32", "autocast", "bf16"], default="bf16")
     ap.add_argument("--steps", type=int, default=9)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--profile", action="store_true", help="op-by-op table of one LLaMA-7B block instead (as vladapt bench block)")
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--tokens", type=int, default=65)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.profile:
+        profile(a.batch, a.tokens, a.steps)
+        return
     torch.manual_seed(0)
     s = SHAPES[a.shape]
     model = LavinStyle(s)

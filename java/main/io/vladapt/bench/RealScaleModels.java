@@ -94,7 +94,7 @@ public final class RealScaleModels {
                 weightMap.put(name, file);
                 total += numel(shape) * 2;
             }
-            SafetensorsWriter.writePlanned(dir.resolve(file), plan, Map.of("format", "pt"));
+            if (!complete(dir.resolve(file), plan)) SafetensorsWriter.writePlanned(dir.resolve(file), plan, Map.of("format", "pt"));
         }
         index.putObject("metadata").put("total_size", total);
         AtomicFiles.writeString(dir.resolve("model.safetensors.index.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(index));
@@ -105,8 +105,16 @@ public final class RealScaleModels {
         Files.createDirectories(dir);
         Map<String, SafetensorsWriter.Planned> plan = new LinkedHashMap<>();
         ClipVisionModel.parameterShapes(c).forEach((name, shape) -> plan.put(name, planned(name, shape)));
-        SafetensorsWriter.writePlanned(dir.resolve("model.safetensors"), plan, Map.of("format", "pt"));
+        if (!complete(dir.resolve("model.safetensors"), plan)) SafetensorsWriter.writePlanned(dir.resolve("model.safetensors"), plan, Map.of("format", "pt"));
         ModelConfigs.writeClipVisionHf(c, dir.resolve("config.json"));
+    }
+
+    /** A shard already written in full by an earlier run (files appear only when complete: written, then renamed). */
+    private static boolean complete(Path file, Map<String, SafetensorsWriter.Planned> plan) {
+        if (!Files.isRegularFile(file)) return false;
+        try (io.vladapt.io.SafetensorsFile f = io.vladapt.io.SafetensorsFile.open(file)) {
+            return f.names().equals(plan.keySet());
+        }
     }
 
     /** N(0, 0.02) bf16, norms at 1 and biases at 0 (as HF initialises). */

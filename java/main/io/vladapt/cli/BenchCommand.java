@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** {@code vladapt bench ...}: benchmarks that print medians and ratios against a baseline. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (medians and ratios).",
         subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class, BenchCommand.Mma.class,
-                BenchDistCommand.class, BenchCommand.WriteModels.class})
+                BenchDistCommand.class, BenchCommand.WriteModels.class, BenchCommand.Block.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -142,6 +142,29 @@ final class BenchCommand implements Runnable {
             VlOps.load();
             io.vladapt.bench.RealScaleModels.write(System.out, out, llm, shards);
             return 0;
+        }
+    }
+
+    @Command(name = "block", mixinStandardHelpOptions = true,
+            description = "Where a LLaMA-7B block's training step goes: each op forward and forward + backward, float32 and bfloat16.")
+    static final class Block implements Runnable {
+        @Option(names = "--batch", defaultValue = "2", description = "(default: ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--tokens", defaultValue = "65", description = "(default: ${DEFAULT-VALUE}, bench mma's 7B-shaped sequence)")
+        int tokens;
+
+        @Option(names = "--rounds", defaultValue = "7", description = "(default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Option(names = "--threads", description = "threads (default: all cores)")
+        Integer threads;
+
+        @Override
+        public void run() {
+            VlOps.load();
+            Threads.set(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+            io.vladapt.bench.BlockProfile.run(System.out, batch, tokens, rounds);
         }
     }
 
