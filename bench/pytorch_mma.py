@@ -14,6 +14,8 @@ Modes:
   autocast     float32 weights, torch.autocast("cpu", bfloat16)
   bf16         frozen weights stored in bfloat16, adapters float32, under autocast (the fastest
                PyTorch setup on a CPU with AMX/AVX512-BF16)
+In both bf16 modes the adapters compute in float32 (see RepAdapterRouter.forward: torch 2.13's bf16
+Conv1d backward crashes here on 2 threads); they are a few percent of the step either way.
 
 Prints one line per run: "median_ms peak_rss_gb". Run by hand with the local wheel store
 (python3 -m venv v && v/bin/pip install torch==2.13.0), or through
@@ -56,7 +58,12 @@ class RepAdapterRouter(nn.Module):
             nn.init.zeros_(c.bias)
 
     def forward(self, x, z):
-        # x (B, T, d), z (B, d)
+        # x (B, T, d), z (B, d). Under bf16 autocast the 1x1 Conv1d's run as bf16 oneDNN convolutions, whose
+        # backward (grouped, 2 threads) corrupts the heap in torch 2.13 on this CPU ("free(): invalid size",
+        # segfaults; fine with 1 thread): the adapter runs in float32 there, its input and output cast.
+        if torch.is_autocast_enabled("cpu") and x.dtype != torch.float32:
+            with torch.autocast("cpu", enabled=False):
+                return self.forward(x.float(), z.float()).to(x.dtype)
         w = torch.softmax(self.expert_weights(z) / self.t, -1).unsqueeze(-1).unsqueeze(-1)  # (B, 2, 1, 1)
         xt = x.transpose(1, 2)                                                                # (B, d, T)
         h = self.dropout(self.conv_A(xt))

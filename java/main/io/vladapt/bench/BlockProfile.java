@@ -102,6 +102,13 @@ public final class BlockProfile {
         parts.put("RoPE on q or k (x2)", () -> io.vladapt.nn.Rope.apply(q, pass.cosSin()[0], pass.cosSin()[1]));
         parts.put("SDPA, modality-causal mask", () -> torch.scaled_dot_product_attention(q, k, v, new TensorOptional(mask), 0.0, false,
                 new DoubleOptional(), false));
+        parts.put("SDPA in float32 (q, k, v cast)", () -> torch.scaled_dot_product_attention(q.to(ScalarType.Float), k.to(ScalarType.Float),
+                v.to(ScalarType.Float), new TensorOptional(mask), 0.0, false, new DoubleOptional(), false).to(t));
+        parts.put("attention as matmuls, f32 softmax", () -> {
+            Tensor scores = torch.matmul(q, k.transpose(2, 3)).mul(new Scalar(1 / Math.sqrt(hd)));           // (B, H, T, T)
+            Tensor masked = scores.to(ScalarType.Float).masked_fill(mask.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+            return torch.matmul(torch.softmax(masked, -1).to(t), v);
+        });
         parts.put("gate or up projection (x2)", () -> torch.linear(x, wg));
         parts.put("SiLU(gate) * up", () -> torch.silu(xf).mul(xf));
         parts.put("down projection", () -> torch.linear(xf, wd));

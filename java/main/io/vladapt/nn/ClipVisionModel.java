@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -142,7 +141,7 @@ public final class ClipVisionModel implements AutoCloseable {
         Tensor q = lin(p + "q_proj", x).view(b, t, heads, hd).transpose(1, 2);          // (B, H, T, hd)
         Tensor k = lin(p + "k_proj", x).view(b, t, heads, hd).transpose(1, 2);
         Tensor v = lin(p + "v_proj", x).view(b, t, heads, hd).transpose(1, 2);
-        Tensor o = torch.scaled_dot_product_attention(q, k, v, new TensorOptional(), 0.0, false, new DoubleOptional(), false);
+        Tensor o = Attention.attend(q, k, v, null, false);                              // (B, H, N+1, hd)
         return lin(p + "out_proj", o.transpose(1, 2).reshape(b, t, config.hiddenSize()));
     }
 

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Device;
-import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -202,10 +201,8 @@ public final class LlamaModel implements AutoCloseable {
             k = kv[0];
             v = kv[1];
         }
-        boolean causal = pass.mask() == null;
-        TensorOptional mask = causal ? new TensorOptional() : new TensorOptional(Tensors.onDeviceOf(pass.mask(), q));
-        Tensor o = torch.scaled_dot_product_attention(q, k, v, mask, 0.0, causal && t > 1, new DoubleOptional(),
-                kvHeads != heads);                                                     // (B, H, T, hd)
+        Tensor mask = pass.mask() == null ? null : Tensors.onDeviceOf(pass.mask(), q);
+        Tensor o = Attention.attend(q, k, v, mask, true);                               // (B, H, T, hd)
         return proj(p + "o_proj", o.transpose(1, 2).reshape(b, t, (long) heads * hd));
     }
 
