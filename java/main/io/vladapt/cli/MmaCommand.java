@@ -1,37 +1,29 @@
 package io.vladapt.cli;
 
-import io.vladapt.data.ImagePipeline;
-import io.vladapt.data.InstructionData;
+import io.vladapt.api.AdapterShape;
+import io.vladapt.api.Backbones;
+import io.vladapt.api.ChatRequest;
+import io.vladapt.api.Completion;
+import io.vladapt.api.ImageInput;
+import io.vladapt.api.LavinAdapters;
+import io.vladapt.api.LavinTraining;
+import io.vladapt.api.Preprocess;
+import io.vladapt.api.Sampling;
+import io.vladapt.api.VisionLanguageModel;
 import io.vladapt.data.ScienceQa;
 import io.vladapt.data.ScienceQaPrompt;
 import io.vladapt.eval.AnswerParser;
 import io.vladapt.eval.ScienceQaScore;
-import io.vladapt.io.ClipLoader;
-import io.vladapt.io.DType;
-import io.vladapt.io.LlamaLoader;
-import io.vladapt.io.TextTokenizer;
-import io.vladapt.mma.AdapterSettings;
-import io.vladapt.mma.MmaAdapters;
-import io.vladapt.mma.MmaCheckpoint;
-import io.vladapt.mma.MmaConfig;
 import io.vladapt.mma.MmaData;
 import io.vladapt.mma.MmaEval;
-import io.vladapt.mma.MmaInference;
 import io.vladapt.mma.MmaModel;
-import io.vladapt.mma.MmaTask;
-import io.vladapt.nn.ClipVisionModel;
 import io.vladapt.nn.GenerationConfig;
-import io.vladapt.nn.LlamaModel;
-import io.vladapt.train.TrainConfig;
-import io.vladapt.train.Trainer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -69,21 +61,17 @@ final class MmaCommand implements Runnable {
         @Option(names = "--threads", description = "libtorch and OpenBLAS threads (default: all cores)")
         Integer threads;
 
-        ImagePipeline pipeline(int size) {
-            return switch (preprocess) {
-                case "lavin" -> new ImagePipeline(size, ImagePipeline.Resize.SQUASH, ImagePipeline.IMAGENET_MEAN, ImagePipeline.IMAGENET_STD);
-                case "clip" -> ImagePipeline.clip(size);
-                default -> throw new IllegalArgumentException("--preprocess must be lavin or clip, got " + preprocess);
-            };
+        Preprocess preprocess() {
+            return Preprocess.parse(preprocess);
         }
 
         void threads() {
             CliNatives.load(threads);
         }
 
-        MmaCheckpoint.Base base(LlamaModel l, ClipVisionModel v) {
-            return new MmaCheckpoint.Base(lm.toString(), l.config().vocabSize(), l.config().numLayers(), l.config().hiddenSize(),
-                    vit.toString(), v.config().numLayers(), v.config().hiddenSize());
+        /** Tokenizer, LLM and ViT, loaded once. */
+        Backbones load() {
+            return Backbones.load(lm, vit, dtype, vitHeads);
         }
     }
 
@@ -111,10 +99,8 @@ final class MmaCommand implements Runnable {
         @Option(names = "--vit-routing-compat", description = "route ViT adapters by the batch's first image, as LaVIN's code does")
         boolean compat;
 
-        MmaConfig config(LlamaModel l, ClipVisionModel v) {
-            AdapterSettings s = new AdapterSettings(groups, 1.0, temperature, dropout);
-            return new MmaConfig(l.config().numLayers(), l.config().hiddenSize(), v.config().numLayers(), v.config().hiddenSize(),
-                    rank, s, s, neck, visualTokens, compat);
+        AdapterShape shape() {
+            return new AdapterShape(rank, groups, temperature, dropout, neck, visualTokens, compat);
         }
     }
 
@@ -207,55 +193,23 @@ final class MmaCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             models.threads();
-            if (data == null && alpaca == null && llava == null) throw new IllegalArgumentException("give --data, --alpaca and/or --llava");
-            try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = LlamaLoader.load(models.lm, DType.parse(models.dtype).scalarType);
-                 ClipVisionModel vit = ClipLoader.load(models.vit, DType.parse(models.dtype).scalarType, models.vitHeads);
-                 MmaModel m = new MmaModel(lm, vit, MmaAdapters.init(adapter.config(lm, vit), seed), tok);
-                 MmaData train = new MmaData()) {
-                if (init != null) loadAdapters(init, m.adapters());
-                ImagePipeline pipe = models.pipeline(vit.config().imageSize());
-                if (data != null) {
-                    ScienceQa sqa = ScienceQa.load(data, skipMissing);
-                    if (!sqa.skipped().isEmpty()) System.err.println("skipped " + sqa.skipped().size() + " problems with missing images");
-                    train.addAll(MmaData.scienceQa(sqa, split, m, fmt.prompt(), pipe, maxSeqLen, true, true, 0));
-                }
-                if (alpaca != null) train.addAll(MmaData.instructions(InstructionData.alpaca(alpaca), m, pipe, maxSeqLen));
-                if (llava != null) {
-                    Path root = llavaImages != null ? llavaImages : llava.toAbsolutePath().getParent();
-                    train.addAll(MmaData.instructions(InstructionData.llava(llava, root), m, pipe, maxSeqLen));
-                }
-                System.err.printf("%d training examples (%d skipped: longer than %d positions); %,d trainable parameters%n",
-                        train.examples().size(), train.skippedTooLong(), maxSeqLen, m.adapters().count());
-                TrainConfig tc = new TrainConfig(epochs, batch, accum, blr, warmup, weightDecay, clip, seed, every, keep, out, quiet);
-                MmaCheckpoint.Base base = models.base(lm, vit);
-                List<Trainer.Metric> metrics = new Trainer(new MmaTask(m, train.examples(), base), tc).run(resume, -1);
-                if (!io.vladapt.train.DataParallel.leader()) return 0;   // rank 0 writes the final adapter
-                Path final_ = out.resolve("adapter");
-                Trainer.deleteOutputs(final_);
-                MmaCheckpoint.save(final_, m.adapters(), base);
-                Trainer.Metric last = metrics.get(metrics.size() - 1);
-                System.out.printf("trained %d steps, final loss %.4f; adapter in %s; curves in %s%n", last.step(), last.loss(), final_,
-                        out.resolve("training.png"));
-            }
+            LavinTraining.Config c = LavinTraining.config(models.lm, models.vit, out).dtype(models.dtype).vitHeads(models.vitHeads)
+                    .shape(adapter.shape()).preprocess(models.preprocess()).prompt(fmt.prompt()).split(split).epochs(epochs).batch(batch)
+                    .accum(accum).blr(blr).warmupEpochs(warmup).weightDecay(weightDecay).clipNorm(clip).seed(seed).maxSeqLen(maxSeqLen)
+                    .checkpointEvery(every).keepCheckpoints(keep).resume(resume).initAdapter(init).skipMissingImages(skipMissing).quiet(quiet);
+            if (data != null) c.scienceQa(data);
+            if (alpaca != null) c.alpaca(alpaca);
+            if (llava != null) c.llava(llava, llavaImages);
+            LavinTraining.Result r = LavinTraining.run(c, null);
+            if (r.skippedNoImage() > 0) System.err.println("skipped " + r.skippedNoImage() + " problems with missing images");
+            System.err.printf("%d training examples (%d skipped: longer than %d positions); %,d trainable parameters%n", r.examples(),
+                    r.skippedTooLong(), maxSeqLen, r.trainableParameters());
+            if (!io.vladapt.train.DataParallel.leader()) return 0;
+            LavinTraining.Step last = r.steps().get(r.steps().size() - 1);
+            System.out.printf("trained %d steps, final loss %.4f; adapter in %s; curves in %s%n", last.step(), last.loss(), r.adapter(),
+                    out.resolve("training.png"));
             return 0;
         }
-    }
-
-    /** A saved adapter folder, or LaVIN's released .pth (whose shapes come from the options). */
-    static void loadAdapters(Path p, MmaAdapters into) {
-        if (Files.isDirectory(p)) MmaCheckpoint.load(p, into);
-        else MmaCheckpoint.loadLavinPth(p, into);
-    }
-
-    /** Builds the model for evaluation or chat: adapter config from the folder, or from the options for a .pth. */
-    static MmaModel open(Path adapterPath, AdapterOptions opts, LlamaModel lm, ClipVisionModel vit, TextTokenizer tok) {
-        MmaConfig c = Files.isDirectory(adapterPath) ? MmaCheckpoint.config(adapterPath) : opts.config(lm, vit);
-        MmaAdapters a = MmaAdapters.init(c, 0);
-        MmaModel m = new MmaModel(lm, vit, a, tok);
-        if (Files.isDirectory(adapterPath)) MmaCheckpoint.checkBase(MmaCheckpoint.base(adapterPath), m, adapterPath);
-        loadAdapters(adapterPath, a);
-        return m;
     }
 
     /** Decoding options shared by eval and chat (LaVIN's evaluation: temperature 0.1, top-p 0.75, seed 1). */
@@ -281,6 +235,10 @@ final class MmaCommand implements Runnable {
         GenerationConfig config() {
             return new GenerationConfig(maxNew, temperature, topK, topP, seed, List.of(), true);
         }
+
+        Sampling sampling() {
+            return new Sampling(maxNew, temperature, topP, topK, seed, List.of());
+        }
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true, description = "ScienceQA evaluation: per-question predictions and "
@@ -300,8 +258,8 @@ final class MmaCommand implements Runnable {
         @Option(names = "--split", defaultValue = "test", description = "(default: ${DEFAULT-VALUE})")
         String split;
 
-        @Option(names = "--answer", defaultValue = "letter", description = "letter (The answer is B.) or choice (The answer is red.) "
-                + "(default: ${DEFAULT-VALUE})")
+        @Option(names = "--answer", description = "letter (The answer is B.) or choice (The answer is red.) "
+                + "(default: what --format's output writes: choice for -W, letter otherwise)")
         String answer;
 
         @Option(names = "--fallback", defaultValue = "wrong", description = "unparseable answers: wrong, or random as LaVIN (seeded) "
@@ -326,19 +284,23 @@ final class MmaCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             models.threads();
-            AnswerParser parser = new AnswerParser(answer.equals("choice") ? AnswerParser.Mode.CHOICE : AnswerParser.Mode.LETTER,
-                    fallback.equals("random") ? AnswerParser.Fallback.RANDOM : AnswerParser.Fallback.WRONG, decoding.seed);
-            try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = LlamaLoader.load(models.lm, DType.parse(models.dtype).scalarType);
-                 ClipVisionModel vit = ClipLoader.load(models.vit, DType.parse(models.dtype).scalarType, models.vitHeads);
-                 MmaModel m = open(adapter, adapterOpts, lm, vit, tok)) {
+            AnswerParser.Mode mode = answer == null ? AnswerParser.forFormat(fmt.format) : switch (answer) {
+                case "letter" -> AnswerParser.Mode.LETTER;
+                case "choice" -> AnswerParser.Mode.CHOICE;
+                default -> throw new IllegalArgumentException("--answer must be letter or choice, not " + answer);
+            };
+            AnswerParser parser = new AnswerParser(mode, fallback.equals("random") ? AnswerParser.Fallback.RANDOM : AnswerParser.Fallback.WRONG,
+                    decoding.seed);
+            try (Backbones b = models.load(); MmaModel m = LavinAdapters.open(b, adapter, adapterOpts.shape())) {
                 ScienceQa sqa = ScienceQa.load(data, skipMissing);
-                try (MmaData test = MmaData.scienceQa(sqa, split, m, fmt.prompt(), models.pipeline(vit.config().imageSize()), maxSeqLen,
+                try (MmaData test = MmaData.scienceQa(sqa, split, m, fmt.prompt(), models.preprocess().pipeline(b.vit().config().imageSize()), maxSeqLen,
                         true, false, decoding.maxNew)) {
                     MmaEval.Result r = MmaEval.run(m, test, decoding.config(), batch, decoding.merged, parser, quiet);
                     Path file = out != null ? out : (Files.isDirectory(adapter) ? adapter : adapter.toAbsolutePath().getParent())
                             .resolve("eval_" + split + ".json");
                     MmaEval.write(r, file, decoding.config(), adapter.toString());
+                    String warning = AnswerParser.unparsedWarning(mode, r.outputs(), r.problems().stream().map(p -> p.choices()).toList());
+                    if (warning != null) System.err.println(warning);
                     System.out.println(ScienceQaScore.header());
                     System.out.println(ScienceQaScore.row(adapter.getFileName().toString(), r.table()));
                     System.out.printf("%d problems in %.1f s (%d skipped: longer than the context); predictions in %s%n",
@@ -373,25 +335,14 @@ final class MmaCommand implements Runnable {
         public Integer call() {
             models.threads();
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-            try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = LlamaLoader.load(models.lm, DType.parse(models.dtype).scalarType);
-                 ClipVisionModel vit = ClipLoader.load(models.vit, DType.parse(models.dtype).scalarType, models.vitHeads);
-                 MmaModel m = open(adapter, adapterOpts, lm, vit, tok);
-                 MmaInference inf = new MmaInference(m, decoding.merged); PointerScope scope = new PointerScope()) {
-                Tensor img = image == null ? null : models.pipeline(vit.config().imageSize()).load(image);
-                List<Long> sofar = new java.util.ArrayList<>();
-                String[] printed = {""};
+            try (VisionLanguageModel m = VisionLanguageModel.lavin(models.lm, models.vit, adapter).dtype(models.dtype).vitHeads(models.vitHeads)
+                    .pthShape(adapterOpts.shape()).merged(decoding.merged).preprocess(models.preprocess()).template(template).load()) {
                 long t0 = System.nanoTime();
-                List<long[]> ids = inf.generate(List.of(new MmaInference.Prompt(template.replace("{prompt}", prompt), img)),
-                        decoding.config(), (row, token) -> {
-                            sofar.add(token);
-                            String text = tok.decode(sofar.stream().mapToLong(Long::longValue).toArray());
-                            if (text.startsWith(printed[0])) out.print(text.substring(printed[0].length()));
-                            printed[0] = text;
-                        });
+                Completion c = m.generate(new ChatRequest(prompt, image == null ? null : ImageInput.of(image), decoding.sampling(), null),
+                        out::print);
                 out.println();
                 double s = (System.nanoTime() - t0) / 1e9;
-                System.err.printf("%d tokens in %.2f s (%.1f tokens/s)%s%n", ids.get(0).length, s, ids.get(0).length / s,
+                System.err.printf("%d tokens in %.2f s (%.1f tokens/s)%s%n", c.completionTokens(), s, c.completionTokens() / s,
                         image == null ? ", text-only" : "");
             }
             return 0;

@@ -101,12 +101,17 @@ public record ImagePipeline(int size, Resize resizeMode, float[] mean, float[] s
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read image " + path, e);
         }
+        return decode(bytes, path.toString());
+    }
+
+    /** Decodes encoded image bytes (PNG, JPEG, ...) to 8-bit BGR; {@code name} says where they came from in errors. */
+    public static Mat decode(byte[] bytes, String name) {
         String why = truncation(bytes);
-        if (why != null) throw new FormatException(path + ": " + why);
+        if (why != null) throw new FormatException(name + ": " + why);
         Mat raw = new Mat(1, bytes.length, CV_8U, new BytePointer(bytes));
         Mat img = imdecode(raw, IMREAD_COLOR);
         if (img == null || img.empty()) {
-            throw new FormatException(path + ": not a decodable image (corrupt, or a format OpenCV does not read)");
+            throw new FormatException(name + ": not a decodable image (corrupt, or a format OpenCV does not read)");
         }
         return img;
     }

@@ -9,10 +9,6 @@ import io.vladapt.nn.RandomInit;
 import io.vladapt.testutil.Fixtures;
 import io.vladapt.testutil.T;
 import java.util.List;
-import java.util.Map;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -30,24 +26,14 @@ final class TinyMma implements AutoCloseable {
         LlamaConfig lc = new LlamaConfig(300, 48, 96, 3, 4, 2, 12, 1e-5, 10000.0, null, 512, false, false, tok.bosId(),
                 List.of(tok.eosId()), tok.padId(), "float32");
         llm = RandomInit.llama(lc, seed, ScalarType.Float);
-        randomiseStd(llm.params().asMap(), 0.15, seed + 1);
+        T.randomiseStd(llm.params().asMap(), 0.15, seed + 1);
         ClipVisionConfig vc = new ClipVisionConfig(32, 64, 6, 4, 16, 8, 3, "quick_gelu", 1e-5);
         vit = RandomInit.clip(vc, seed + 2, ScalarType.Float);
         AdapterSettings s = new AdapterSettings(2, 1.0, 5.0, 0.1);
         MmaConfig mc = new MmaConfig(3, 48, 6, 32, 8, s, s, 16, 3, compat);
         MmaAdapters a = MmaAdapters.init(mc, seed + 3);
-        randomiseStd(a.params().asMap(), 0.2, seed + 4);   // trained-looking: B and D non-zero
+        T.randomiseStd(a.params().asMap(), 0.2, seed + 4);   // trained-looking: B and D non-zero
         model = new MmaModel(llm, vit, a, tok);
-    }
-
-    /** Overwrites every non-norm tensor with N(0, std) (keeps requires_grad). */
-    static void randomiseStd(Map<String, Tensor> params, double std, long seed) {
-        torch.manual_seed(seed);
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            params.forEach((n, t) -> {
-                if (!n.contains("norm")) t.copy_(torch.randn(io.vladapt.ext.OpCheck.shape(t), io.vladapt.nn.Tensors.options(ScalarType.Float)).mul(new Scalar(std)));
-            });
-        }
     }
 
     Tensor image(long seed) {
