@@ -226,15 +226,16 @@ final class Engine implements AutoCloseable {
             return;
         }
         String safe = text.substring(0, text.length() - StopStrings.heldBack(text, s.stop()));
-        if (!safe.endsWith("\uFFFD")) send(r, safe);                                       // an incomplete UTF-8 sequence waits
+        boolean sent = !safe.endsWith("\uFFFD") && send(r, safe);                          // an incomplete UTF-8 sequence waits
         if (r.ids.size() >= s.maxTokens()) finish(r, FinishReason.LENGTH);
+        else if (!sent) r.job.out().tick();
     }
 
-    private static void send(Row r, String text) {
-        if (text.length() > r.sent.length() && text.startsWith(r.sent)) {
-            r.job.out().piece(text.substring(r.sent.length()));
-            r.sent = text;
-        }
+    private static boolean send(Row r, String text) {
+        if (text.length() <= r.sent.length() || !text.startsWith(r.sent)) return false;
+        r.job.out().piece(text.substring(r.sent.length()));
+        r.sent = text;
+        return true;
     }
 
     private void finish(Row r, FinishReason why) {

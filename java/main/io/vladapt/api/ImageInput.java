@@ -16,6 +16,7 @@ import java.util.Iterator;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.opencv.opencv_core.Mat;
 
@@ -91,8 +92,7 @@ public final class ImageInput {
 
     /** Width and height from the header alone, or null when ImageIO does not know the format. */
     static int[] headerSize(byte[] b) {
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(b))) {
-            if (in == null) return null;
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(b))) {   // no disk cache
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) return null;
             ImageReader r = readers.next();

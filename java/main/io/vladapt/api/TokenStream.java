@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
  * never waits for a slow reader.
  */
 public final class TokenStream implements Iterator<String>, AutoCloseable {
+    /** A token was chosen but no text is ready yet (an incomplete character, a possible stop string). */
+    private static final Object TICK = new Object();
     private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
     private volatile boolean cancelled;
     private Object next;
@@ -24,6 +26,10 @@ public final class TokenStream implements Iterator<String>, AutoCloseable {
     // ------------------------------------------------------------------ engine side
     void piece(String text) {
         events.add(text);
+    }
+
+    void tick() {
+        events.add(TICK);
     }
 
     void finish(Completion c) {
@@ -46,7 +52,20 @@ public final class TokenStream implements Iterator<String>, AutoCloseable {
 
     @Override
     public boolean hasNext() {
-        return peek(Long.MAX_VALUE) instanceof String;
+        Object o;
+        while ((o = peek(Long.MAX_VALUE)) == TICK) next = null;
+        return o instanceof String;
+    }
+
+    /**
+     * The next piece, or "" when a token was generated whose text is not ready yet (a server writes
+     * something for every token, and so notices a client that has gone); null at the end.
+     */
+    public String nextOrEmpty() {
+        Object o = peek(Long.MAX_VALUE);
+        if (!(o instanceof String) && o != TICK) return null;
+        next = null;
+        return o == TICK ? "" : (String) o;
     }
 
     /** The next piece of text (blocks until the model writes it). */
@@ -63,7 +82,9 @@ public final class TokenStream implements Iterator<String>, AutoCloseable {
      * NoSuchElementException once generation has ended (see {@link #completion()}).
      */
     public String poll(long timeoutMillis) {
-        Object o = peek(timeoutMillis);
+        long end = System.nanoTime() + timeoutMillis * 1_000_000;
+        Object o;
+        while ((o = peek(Math.max(0, (end - System.nanoTime()) / 1_000_000))) == TICK) next = null;
         if (o == null) return null;
         if (!(o instanceof String)) throw new NoSuchElementException("the generation has ended");
         next = null;

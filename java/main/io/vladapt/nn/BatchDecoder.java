@@ -17,7 +17,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * joining row shorter than the batch is padded on the left, a longer one pads the others, and each
  * row keeps its own RoPE positions. When rows leave, their cache is dropped with them and columns
  * that became padding for every remaining row are cut, so the cache holds what the live rows need
- * and no more. A row's numbers do not depend on its neighbours: padding is masked, and the prefill
+ * and no more; it grows {@link #GROWTH} positions at a time as rows write. A row's numbers do not depend on its neighbours: padding is masked, and the prefill
  * runs the prompt alone exactly as a one-prompt {@link Generator} call does.
  *
  * <p>Per-row adapter state (LaVIN's routing weights, one tensor per layer) travels with its row;
@@ -25,6 +25,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * thread drives a decoder.
  */
 public final class BatchDecoder implements AutoCloseable {
+    /** The cache grows by this many positions at a time (not by every row's whole budget up front). */
+    static final int GROWTH = 64;
     /** Builds the adapter hook for a batch from each layer's per-row state stacked along dim 0. */
     @FunctionalInterface
     public interface Hooks {
@@ -138,7 +140,7 @@ public final class BatchDecoder implements AutoCloseable {
         if (b > 0) {
             try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
                 LlamaConfig c = model.config();
-                long oldL = length(), m = Math.min(oldL, newL), cap = newL + most;
+                long oldL = length(), m = Math.min(oldL, newL), cap = newL + Math.min(most, GROWTH);
                 Tensor keepIdx = Tensors.longs(java.util.Arrays.stream(keep).asLongStream().toArray());
                 int layers = c.numLayers();
                 Tensor[] ks = new Tensor[layers], vs = new Tensor[layers];
@@ -213,6 +215,7 @@ public final class BatchDecoder implements AutoCloseable {
         for (int r = 0; r < b; r++) {
             if (budget[r] <= 0) throw new IllegalStateException("row " + r + " has used its token budget");
         }
+        if (cache.length() == cache.capacity()) regroup(java.util.stream.IntStream.range(0, b).toArray(), List.of());   // grow
         Tensor logits;
         try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
             Tensor embeds = model.embed(Tensors.longs(tokens).view(b, 1));                      // (B, 1, d)

@@ -1,6 +1,9 @@
 package io.vladapt.api;
 
 import io.vladapt.io.LlamaLoader;
+import io.vladapt.io.ModelConfigs;
+import io.vladapt.nn.LlamaConfig;
+import io.vladapt.nn.RandomInit;
 import io.vladapt.io.SafetensorsWriter;
 import io.vladapt.mma.MmaAdapters;
 import io.vladapt.mma.MmaCheckpoint;
@@ -34,6 +37,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  */
 public final class TinyModels {
     public final Path root, llm, vit, adapter, vpg, projector;
+    /** A wider LLM (d = 256, 2 layers) with its own adapters: its KV cache per sequence is large enough for memory tests to see. */
+    public final Path wideLlm, wideAdapter;
     private static TinyModels instance;
 
     private TinyModels(Path root) throws IOException {
@@ -43,25 +48,47 @@ public final class TinyModels {
         adapter = root.resolve("lavin").resolve("adapter");
         vpg = root.resolve("vpgtrans").resolve("vpg");
         projector = root.resolve("vpgtrans").resolve("projector");
-        Files.createDirectories(llm);
+        wideLlm = root.resolve("wide-llm");
+        wideAdapter = root.resolve("wide").resolve("adapter");
         Path src = Fixtures.dir("llama-tied-gqa");
-        for (String f : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json"}) Files.copy(src.resolve(f), llm.resolve(f));
         try (LlamaModel lm = LlamaLoader.load(src, ScalarType.Float)) {
-            T.randomiseStd(lm.params().asMap(), 0.15, 11);
-            SafetensorsWriter.write(llm.resolve("model.safetensors"), new LinkedHashMap<>(lm.params().asMap()), Map.of("format", "pt"));
-        }
-        try (Backbones b = Backbones.load(llm, vit, "float32", 0)) {
-            AdapterShape shape = new AdapterShape(4, 2, 5, 0.1, 16, 3, false);
-            try (MmaAdapters a = MmaAdapters.init(shape.config(b.llm().config(), b.vit().config()), 12)) {
-                T.randomiseStd(a.params().asMap(), 0.2, 13);
-                MmaCheckpoint.save(adapter, a, b.base());
+            writeLlm(llm, lm, src);
+            LlamaConfig c = lm.config();
+            LlamaConfig wide = new LlamaConfig(c.vocabSize(), 256, 512, 2, 4, 4, 64, 1e-5, 10000.0, null, 512, false, false, c.bosTokenId(),
+                    c.eosTokenIds(), c.padTokenId(), "float32");
+            try (LlamaModel w = RandomInit.llama(wide, 17, ScalarType.Float)) {
+                writeLlm(wideLlm, w, src);
+                ModelConfigs.writeLlamaHf(wide, wideLlm.resolve("config.json"));
             }
+        }
+        writeAdapter(wideLlm, wideAdapter, 18);
+        try (Backbones b = Backbones.load(llm, vit, "float32", 0)) {
+            writeAdapter(llm, adapter, 12);
             QFormerConfig qc = new QFormerConfig(32, 1, 4, 64, 1, b.vit().config().hiddenSize(), 4, 1e-12, 1e-5, 0.1, 0.1);
             try (QFormerVpg q = new QFormerVpg(QFormerInit.random(qc, 14), -1);
                  Projector p = Projector.random(q.width(), LlmIdentity.of("llm", b.llm()), 15)) {
                 T.randomiseStd(q.params().asMap(), 0.2, 16);
                 q.save(vpg);
                 p.save(projector);
+            }
+        }
+    }
+
+    /** Tokenizer files of the fixture, the weights redrawn with a larger spread (decisive greedy choices). */
+    private static void writeLlm(Path dir, LlamaModel lm, Path tokenizerFrom) throws IOException {
+        Files.createDirectories(dir);
+        for (String f : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json"}) Files.copy(tokenizerFrom.resolve(f), dir.resolve(f));
+        T.randomiseStd(lm.params().asMap(), 0.15, 11);
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), new LinkedHashMap<>(lm.params().asMap()), Map.of("format", "pt"));
+    }
+
+    /** Random trained-looking adapters (rank 4, neck 16, 3 visual tokens) for the LLM in llmDir and the fixture ViT. */
+    private void writeAdapter(Path llmDir, Path out, long seed) throws IOException {
+        try (Backbones b = Backbones.load(llmDir, vit, "float32", 0)) {
+            AdapterShape shape = new AdapterShape(4, 2, 5, 0.1, 16, 3, false);
+            try (MmaAdapters a = MmaAdapters.init(shape.config(b.llm().config(), b.vit().config()), seed)) {
+                T.randomiseStd(a.params().asMap(), 0.2, seed + 1);
+                MmaCheckpoint.save(out, a, b.base());
             }
         }
     }
