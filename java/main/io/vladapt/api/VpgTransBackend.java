@@ -1,11 +1,9 @@
 package io.vladapt.api;
 
-import io.vladapt.data.ImagePipeline;
 import io.vladapt.nn.Tensors;
 import io.vladapt.vpg.Projector;
 import io.vladapt.vpg.VlModel;
 import io.vladapt.vpg.Vpg;
-import java.util.List;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
@@ -17,23 +15,16 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * as {@link VlModel#generate} lays them out. Empty text asks for a caption (BOS after the soft
  * prompts); other text is a question in the VQA format the models are evaluated with.
  */
-final class VpgTransBackend implements Backend {
-    private final Backbones backbones;
+final class VpgTransBackend extends FolderBackend {
     private final Vpg vpg;
     private final Projector projector;
     private final VlModel model;
-    private final ImagePipeline pipeline;
-    private final String template;
-    private final ModelInfo info;
 
     VpgTransBackend(Backbones b, Vpg vpg, Projector projector, Preprocess pre, String template, ModelInfo info) {
-        this.backbones = b;
+        super(b, pre, template, info);
         this.vpg = vpg;
         this.projector = projector;
         this.model = new VlModel(b.llm(), b.tokenizer(), vpg, projector);
-        this.pipeline = pre.pipeline(b.vit().config().imageSize());
-        this.template = template;
-        this.info = info;
     }
 
     @Override
@@ -54,37 +45,7 @@ final class VpgTransBackend implements Backend {
     @Override
     public String render(String text, String requested) {
         if (requested == null && text.isBlank()) return "";
-        return Backend.super.render(text, requested);
-    }
-
-    @Override
-    public ImagePipeline pipeline() {
-        return pipeline;
-    }
-
-    @Override
-    public String decode(long[] ids) {
-        return backbones.tokenizer().decode(ids);
-    }
-
-    @Override
-    public List<Integer> eosIds() {
-        return model.llm().config().eosTokenIds();
-    }
-
-    @Override
-    public int contextLength() {
-        return model.llm().config().maxPositions();
-    }
-
-    @Override
-    public String defaultTemplate() {
-        return template;
-    }
-
-    @Override
-    public ModelInfo info() {
-        return info;
+        return super.render(text, requested);
     }
 
     @Override
