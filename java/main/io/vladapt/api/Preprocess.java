@@ -11,8 +11,7 @@ public enum Preprocess {
 
     /** The pipeline for a ViT whose input side is {@code size}. */
     public ImagePipeline pipeline(int size) {
-        return this == LAVIN ? new ImagePipeline(size, ImagePipeline.Resize.SQUASH, ImagePipeline.IMAGENET_MEAN, ImagePipeline.IMAGENET_STD)
-                : ImagePipeline.clip(size);
+        return this == LAVIN ? ImagePipeline.lavin(size) : ImagePipeline.clip(size);
     }
 
     /** "lavin" or "clip", as the command line writes them. */

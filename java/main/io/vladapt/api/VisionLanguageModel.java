@@ -22,6 +22,7 @@ public final class VisionLanguageModel implements AutoCloseable {
     private final Backend backend;
     private final Engine engine;
     private final long maxImagePixels;
+    private boolean closed;
 
     VisionLanguageModel(Backend backend, int maxBatch, int queueCapacity, long maxImagePixels) {
         this.backend = backend;
@@ -106,7 +107,9 @@ public final class VisionLanguageModel implements AutoCloseable {
      * Stops taking requests, lets running and waiting ones finish within {@code grace} (the rest end
      * with an error), then frees the model.
      */
-    public void shutdown(Duration grace) {
+    public synchronized void shutdown(Duration grace) {
+        if (closed) return;
+        closed = true;
         engine.shutdown(grace.toMillis());
         backend.close();
     }

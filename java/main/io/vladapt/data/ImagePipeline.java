@@ -51,7 +51,12 @@ public record ImagePipeline(int size, Resize resizeMode, float[] mean, float[] s
 
     /** LaVIN's preprocessing: 224 x 224 bicubic squash, ImageNet statistics (not CLIP's). */
     public static ImagePipeline lavin() {
-        return new ImagePipeline(224, Resize.SQUASH, IMAGENET_MEAN, IMAGENET_STD);
+        return lavin(224);
+    }
+
+    /** LaVIN's preprocessing for a ViT whose input side is {@code size} (the demos' small ViTs too). */
+    public static ImagePipeline lavin(int size) {
+        return new ImagePipeline(size, Resize.SQUASH, IMAGENET_MEAN, IMAGENET_STD);
     }
 
     /** CLIP's own preprocessing at the given side. */

@@ -169,6 +169,8 @@ public final class OpenAiServer implements AutoCloseable {
             throw new HttpError(400, r.imageParam(), e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new HttpError(400, null, e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new HttpError(503, null, e.getMessage());                          // the model is shutting down
         }
         req.addFailureListener(x -> s.cancel());                // the connection failed while we worked
         try {
