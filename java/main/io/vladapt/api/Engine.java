@@ -77,9 +77,9 @@ final class Engine implements AutoCloseable {
     }
 
     /** Queues a request; throws {@link QueueFullException} when the queue is full. Takes a reference to pixels. */
-    TokenStream submit(String prompt, Tensor pixels, Sampling s) {
+    TokenStream submit(String prompt, Tensor pixels, Sampling s, boolean pieces) {
         if (closing) throw new IllegalStateException("the model is shutting down");
-        TokenStream out = new TokenStream();
+        TokenStream out = new TokenStream(pieces);
         if (s.maxTokens() == 0) {
             out.finish(new Completion("", 0, 0, FinishReason.LENGTH));
             return out;
@@ -219,6 +219,10 @@ final class Engine implements AutoCloseable {
         }
         r.ids.add(tok);
         r.feed = tok;
+        if (!r.job.out().wantsPieces() && s.stop().isEmpty()) {                            // nothing to look at before the end
+            if (r.ids.size() >= s.maxTokens()) finish(r, FinishReason.LENGTH);
+            return;
+        }
         String text = backend.decode(ids(r));
         int cut = StopStrings.firstMatch(text, s.stop());
         if (cut >= 0) {

@@ -16,20 +16,28 @@ public final class TokenStream implements Iterator<String>, AutoCloseable {
     /** A token was chosen but no text is ready yet (an incomplete character, a possible stop string). */
     private static final Object TICK = new Object();
     private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    private final boolean pieces;
     private volatile boolean cancelled;
     private Object next;
     private Completion completion;
     private RuntimeException failure;
 
-    TokenStream() {}
+    /** @param pieces whether the caller reads pieces; without, only the completion is delivered (no wake-up per token) */
+    TokenStream(boolean pieces) {
+        this.pieces = pieces;
+    }
+
+    boolean wantsPieces() {
+        return pieces;
+    }
 
     // ------------------------------------------------------------------ engine side
     void piece(String text) {
-        events.add(text);
+        if (pieces) events.add(text);
     }
 
     void tick() {
-        events.add(TICK);
+        if (pieces) events.add(TICK);
     }
 
     void finish(Completion c) {

@@ -59,7 +59,7 @@ public final class VisionLanguageModel implements AutoCloseable {
 
     /** Generates to the end. */
     public Completion generate(ChatRequest r) {
-        try (TokenStream s = stream(r)) {
+        try (TokenStream s = start(r, maxImagePixels, false)) {
             return s.completion();
         }
     }
@@ -84,12 +84,20 @@ public final class VisionLanguageModel implements AutoCloseable {
      * {@link QueueFullException} when the queue is full.
      */
     public TokenStream stream(ChatRequest r, long maxPixels) {
+        return start(r, maxPixels, true);
+    }
+
+    /**
+     * As {@link #stream(ChatRequest, long)}; with {@code pieces} false the stream delivers only its
+     * {@link TokenStream#completion()} (a caller that waits for the whole answer is not woken per token).
+     */
+    public TokenStream start(ChatRequest r, long maxPixels, boolean pieces) {
         String prompt = backend.render(r.text(), r.template());
-        if (r.image() == null) return engine.submit(prompt, null, r.sampling());
+        if (r.image() == null) return engine.submit(prompt, null, r.sampling(), pieces);
         try (PointerScope scope = new PointerScope()) {
             Mat bgr = r.image().decode(maxPixels);
             Tensor pixels = backend.pipeline().fromBgr(bgr);                                 // (3, S, S)
-            return engine.submit(prompt, pixels, r.sampling());
+            return engine.submit(prompt, pixels, r.sampling(), pieces);
         }
     }
 

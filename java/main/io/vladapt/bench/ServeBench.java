@@ -187,7 +187,7 @@ public final class ServeBench {
         out.printf("7B-shaped stack: %d LLaMA-7B-shaped layers (d 4096, 32 heads, FFN 11008, vocab 32000) over 2 ViT-L/14-shaped blocks "
                 + "(d 1024, 224 px), random weights (%s)%n", layers, dir);
         return new Setup("7B-shaped (" + layers + " layers)", dir.resolve("llm"), dir.resolve("vit"), dir.resolve("adapter"),
-                "Instruction: {prompt}\nResponse:", "What is in the picture? Describe the shapes, their colours and where they are.", 16, 1);
+                "Instruction: {prompt}\nResponse:", "What is in the picture? Describe the shapes, their colours and where they are.", 8, 1);
     }
 
     /**

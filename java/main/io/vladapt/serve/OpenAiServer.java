@@ -159,7 +159,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         TokenStream s;
         try {
-            s = model.stream(r.chat(), options.maxImagePixels());
+            s = model.start(r.chat(), options.maxImagePixels(), r.stream());
         } catch (QueueFullException e) {
             res.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
             throw new HttpError(429, null, e.getMessage());
