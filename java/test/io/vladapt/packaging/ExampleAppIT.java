@@ -35,7 +35,22 @@ class ExampleAppIT {
 
     @Test
     void exampleAppBuildsFromTheInstalledArtifactsOfflineAndAnswersLikeTheApi() throws Exception {
-        Path tmp = Files.createTempDirectory("vladapt-example-it"), repo = tmp.resolve("repo");
+        Path tmp = Files.createTempDirectory("vladapt-example-it");
+        try {
+            buildAndRun(tmp);
+        } finally {
+            deleteTree(tmp);                                             // the repository holds copies of every jar: hundreds of MB
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) Files.deleteIfExists(p);
+        }
+    }
+
+    private static void buildAndRun(Path tmp) throws Exception {
+        Path repo = tmp.resolve("repo");
         // 1. install: classes jar (with the project POM), natives jar, platform POM
         Path installer = tmp.resolve("install");
         Files.createDirectories(installer);
