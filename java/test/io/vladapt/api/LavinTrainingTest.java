@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
 /** LaVIN training as a library call: config -> run with a progress listener -> metrics and an adapter the API loads; resume continues. */
 class LavinTrainingTest {
     @Test
-    void runReportsProgressWritesAnAdapterAndResumes() throws Exception {
+    void runReportsProgressWritesAnAdapterAndResumes(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         T.opts(org.bytedeco.pytorch.global.torch.ScalarType.Float);
         TinyModels t = TinyModels.get();
-        Path tmp = Files.createTempDirectory("vladapt-lavin-training"), data = tmp.resolve("sqa"), out = tmp.resolve("run");
+        Path data = tmp.resolve("sqa"), out = tmp.resolve("run");
         SyntheticScienceQa.write(data, new SyntheticScienceQa.Spec(16, 2, 2, 32, 5));
         LavinTraining.Config c = LavinTraining.config(t.llm, t.vit, out).scienceQa(data).prompt(new ScienceQaPrompt("QCM-A", "Response:", false))
                 .shape(new AdapterShape(4, 2, 5, 0.1, 16, 3, false)).epochs(2).batch(4).accum(2).maxSeqLen(256).seed(1).quiet(true);

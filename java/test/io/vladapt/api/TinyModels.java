@@ -97,13 +97,21 @@ public final class TinyModels {
         if (instance == null) {
             try {
                 Path root = Files.createTempDirectory("vladapt-tiny-models");
-                root.toFile().deleteOnExit();
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(root)));
                 instance = new TinyModels(root);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
         return instance;
+    }
+
+    private static void deleteTree(Path root) {
+        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort at exit
+        }
     }
 
     /** A PNG of a few coloured rectangles, different for each seed. */

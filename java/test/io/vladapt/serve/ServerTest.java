@@ -189,8 +189,7 @@ class ServerTest {
     }
 
     @Test
-    void aFullQueueAnswers429AndLocalFilesWorkWhenAllowed() throws Exception {
-        Path dir = Files.createTempDirectory("vladapt-images");
+    void aFullQueueAnswers429AndLocalFilesWorkWhenAllowed(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Files.write(dir.resolve("a.png"), TinyModels.png(5, 32, 32));
         try (VisionLanguageModel small = VisionLanguageModel.lavin(t.llm, t.vit, t.adapter).id("tiny").maxBatch(1).queueCapacity(1).load();
              OpenAiServer s = OpenAiServer.start(small, ServerOptions.defaults().withPort(0).withLocalImages(dir))) {
