@@ -132,24 +132,35 @@ public final class OpenAiServer implements AutoCloseable {
         if (!ok) throw new HttpError(401, null, h == null ? "missing API key (Authorization: Bearer ...)" : "incorrect API key");
     }
 
+    /** A client may finish sending this much more than the limit, so that it reads the 413 instead of a reset connection. */
+    private static final long SWALLOW = 16L << 20;
+
     private byte[] body(Request req) {
-        long declared = req.getLength();
-        if (options.maxBodyBytes() > 0 && declared > options.maxBodyBytes()) {
-            throw new HttpError(413, "body", "body of " + declared + " bytes, over the limit of " + options.maxBodyBytes());
-        }
+        long max = options.maxBodyBytes(), declared = req.getLength();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[65536];
         try (InputStream in = Content.Source.asInputStream(req)) {
+            if (max > 0 && declared > max) {
+                drain(in, buf, max + SWALLOW);
+                throw new HttpError(413, "body", "body of " + declared + " bytes, over the limit of " + max);
+            }
             for (int n; (n = in.read(buf)) > 0; ) {
                 out.write(buf, 0, n);
-                if (options.maxBodyBytes() > 0 && out.size() > options.maxBodyBytes()) {
-                    throw new HttpError(413, "body", "body over the limit of " + options.maxBodyBytes() + " bytes");
+                if (max > 0 && out.size() > max) {
+                    drain(in, buf, SWALLOW);
+                    throw new HttpError(413, "body", "body over the limit of " + max + " bytes");
                 }
             }
         } catch (IOException e) {
             throw new HttpError(400, "body", "body: could not be read (" + e.getMessage() + ")");
         }
         return out.toByteArray();
+    }
+
+    /** Reads and drops at most {@code cap} bytes of what the client is still sending. */
+    private static void drain(InputStream in, byte[] buf, long cap) throws IOException {
+        long seen = 0;
+        for (int n; seen < cap && (n = in.read(buf)) > 0; ) seen += n;
     }
 
     private void chat(Request req, Response res, Callback cb) {
