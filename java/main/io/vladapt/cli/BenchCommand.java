@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** {@code vladapt bench ...}: benchmarks that print medians and ratios against a baseline. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (medians and ratios).",
         subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class, BenchCommand.Mma.class,
-                BenchDistCommand.class, BenchCommand.WriteModels.class, BenchCommand.Block.class})
+                BenchDistCommand.class, BenchCommand.WriteModels.class, BenchCommand.Block.class, BenchCommand.Serve.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -165,6 +165,34 @@ final class BenchCommand implements Runnable {
             VlOps.load();
             Threads.set(threads != null ? threads : Runtime.getRuntime().availableProcessors());
             io.vladapt.bench.BlockProfile.run(System.out, batch, tokens, rounds);
+        }
+    }
+
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = "OpenAI server throughput and latency at 1, 4 and 16 clients: dynamic batching vs one-at-a-time serving, on the demo "
+                    + "model (or a random one of its shapes) and a LLaMA-7B-shaped stack.")
+    static final class Serve implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--dir", description = "where the random benchmark models are written once (default: ~/.cache/vladapt/bench-serve)")
+        java.nio.file.Path dir;
+
+        @Option(names = "--layers", defaultValue = "2", description = "LLaMA-7B-shaped layers in the 7B stack (default: ${DEFAULT-VALUE})")
+        int layers;
+
+        @Option(names = "--skip-7b", description = "only the demo model")
+        boolean skip7b;
+
+        @Option(names = "--dtype", defaultValue = "float32", description = "(default: ${DEFAULT-VALUE})")
+        String dtype;
+
+        @Option(names = "--threads", description = "threads (default: all cores)")
+        Integer threads;
+
+        @Override
+        public Integer call() throws Exception {
+            CliNatives.load(threads);
+            java.nio.file.Path d = dir != null ? dir : java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "vladapt", "bench-serve");
+            new io.vladapt.bench.ServeBench(System.out).run(d, layers, skip7b, dtype);
+            return 0;
         }
     }
 

@@ -102,12 +102,7 @@ final class ForwardCommand implements Callable<Integer> {
 
     private void runVision(ScalarType type, Map<String, Tensor> result) {
         try (ClipVisionModel v = ClipLoader.load(vision, type, compute.device(), visionHeads)) {
-            ImagePipeline pipe = switch (preprocess) {
-                case "clip" -> ImagePipeline.clip(v.config().imageSize());
-                case "lavin" -> new ImagePipeline(v.config().imageSize(), ImagePipeline.Resize.SQUASH,
-                        ImagePipeline.IMAGENET_MEAN, ImagePipeline.IMAGENET_STD);
-                default -> throw new IllegalArgumentException("--preprocess must be clip or lavin, got " + preprocess);
-            };
+            ImagePipeline pipe = io.vladapt.api.Preprocess.parse(preprocess).pipeline(v.config().imageSize());
             for (Path p : images) if (!Files.isRegularFile(p)) throw new IllegalArgumentException("no image file " + p);
             Tensor pixels = pipe.load(images).to(type);                       // written as the model saw them
             ClipVisionModel.Output o = v.forward(pixels, null, outputs.contains("image_states"));

@@ -1,32 +1,29 @@
 package io.vladapt.cli;
 
-import io.vladapt.data.ImagePipeline;
-import io.vladapt.data.InstructionData;
+import io.vladapt.api.AdapterShape;
+import io.vladapt.api.Backbones;
+import io.vladapt.api.ChatRequest;
+import io.vladapt.api.Completion;
+import io.vladapt.api.ImageInput;
+import io.vladapt.api.LavinAdapters;
+import io.vladapt.api.LavinTraining;
+import io.vladapt.api.Preprocess;
+import io.vladapt.api.Sampling;
+import io.vladapt.api.VisionLanguageModel;
 import io.vladapt.data.ScienceQa;
-import io.vladapt.data.ScienceQaPrompt;
-import io.vladapt.eval.AnswerParser;
-import io.vladapt.eval.ScienceQaScore;
 import io.vladapt.ext.Devices;
 import io.vladapt.io.ClipLoader;
 import io.vladapt.io.LlamaLoader;
 import io.vladapt.io.SafetensorsWriter;
-import io.vladapt.io.TextTokenizer;
-import io.vladapt.mma.AdapterSettings;
-import io.vladapt.mma.MmaAdapters;
-import io.vladapt.mma.MmaCheckpoint;
-import io.vladapt.mma.MmaConfig;
+import io.vladapt.data.ScienceQaPrompt;
+import io.vladapt.eval.AnswerParser;
+import io.vladapt.eval.ScienceQaScore;
 import io.vladapt.mma.MmaData;
 import io.vladapt.mma.MmaEval;
-import io.vladapt.mma.MmaInference;
 import io.vladapt.mma.MmaMemory;
-import io.vladapt.mma.MmaModel;
-import io.vladapt.mma.MmaTask;
 import io.vladapt.mma.MmaTrace;
-import io.vladapt.nn.ClipVisionModel;
+import io.vladapt.mma.MmaModel;
 import io.vladapt.nn.GenerationConfig;
-import io.vladapt.nn.LlamaModel;
-import io.vladapt.train.TrainConfig;
-import io.vladapt.train.Trainer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,7 +36,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code vladapt mma train|eval|chat|forward}: LaVIN's Mixture-of-Modality Adaptation. */
+/** {@code vladapt mma train|eval|chat}: LaVIN's Mixture-of-Modality Adaptation. */
 @Command(name = "mma", mixinStandardHelpOptions = true, description = "LaVIN: Mixture-of-Modality Adaptation.",
         subcommands = {MmaCommand.Train.class, MmaCommand.Eval.class, MmaCommand.Chat.class, MmaCommand.Forward.class})
 final class MmaCommand implements Runnable {
@@ -68,39 +65,31 @@ final class MmaCommand implements Runnable {
                 + "(short side + centre crop, CLIP statistics) (default: ${DEFAULT-VALUE})")
         String preprocess;
 
-        ImagePipeline pipeline(int size) {
-            return switch (preprocess) {
-                case "lavin" -> new ImagePipeline(size, ImagePipeline.Resize.SQUASH, ImagePipeline.IMAGENET_MEAN, ImagePipeline.IMAGENET_STD);
-                case "clip" -> ImagePipeline.clip(size);
-                default -> throw new IllegalArgumentException("--preprocess must be lavin or clip, got " + preprocess);
-            };
+        Preprocess preprocess() {
+            return Preprocess.parse(preprocess);
         }
 
         void threads() {
             compute.apply();
         }
 
-        LlamaModel loadLm() {
-            return LlamaLoader.load(lm, compute.dtype(), compute.device());
-        }
-
-        /** Refuses, before loading, a chat or evaluation that would not fit in memory. */
-        void checkInference(String what, int batch, int positions) {
-            if (!Devices.isCpu(compute.device())) return;                  // host memory only holds the weights briefly
-            MmaMemory.checkInference(what, LlamaLoader.config(lm), ClipLoader.config(vit, vitHeads), compute.dtype(), batch, positions);
+        String dtype() {
+            return compute.dtype;
         }
 
         String device() {
             return compute.device();
         }
 
-        ClipVisionModel loadVit() {
-            return ClipLoader.load(vit, compute.dtype(), compute.device(), vitHeads);
+        /** Refuses, before loading, a run that would not fit in memory (host memory: the CPU). */
+        void checkInference(String what, int batch, int positions) {
+            if (!Devices.isCpu(compute.device())) return;
+            MmaMemory.checkInference(what, LlamaLoader.config(lm), ClipLoader.config(vit, vitHeads), compute.dtype(), batch, positions);
         }
 
-        MmaCheckpoint.Base base(LlamaModel l, ClipVisionModel v) {
-            return new MmaCheckpoint.Base(lm.toString(), l.config().vocabSize(), l.config().numLayers(), l.config().hiddenSize(),
-                    vit.toString(), v.config().numLayers(), v.config().hiddenSize());
+        /** Tokenizer, LLM and ViT, loaded once. */
+        Backbones load() {
+            return Backbones.load(lm, vit, compute.dtype, compute.device(), vitHeads);
         }
     }
 
@@ -128,10 +117,8 @@ final class MmaCommand implements Runnable {
         @Option(names = "--vit-routing-compat", description = "route ViT adapters by the batch's first image, as LaVIN's code does")
         boolean compat;
 
-        MmaConfig config(LlamaModel l, ClipVisionModel v) {
-            AdapterSettings s = new AdapterSettings(groups, 1.0, temperature, dropout);
-            return new MmaConfig(l.config().numLayers(), l.config().hiddenSize(), v.config().numLayers(), v.config().hiddenSize(),
-                    rank, s, s, neck, visualTokens, compat);
+        AdapterShape shape() {
+            return new AdapterShape(rank, groups, temperature, dropout, neck, visualTokens, compat);
         }
     }
 
@@ -228,57 +215,24 @@ final class MmaCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             models.threads();
-            if (data == null && alpaca == null && llava == null) throw new IllegalArgumentException("give --data, --alpaca and/or --llava");
-            boolean ckpt = MmaMemory.checkTraining(LlamaLoader.config(models.lm), ClipLoader.config(models.vit, models.vitHeads),
-                    models.compute.dtype(), batch, maxSeqLen, checkpointing);
-            try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = models.loadLm();
-                 ClipVisionModel vit = models.loadVit();
-                 MmaModel m = new MmaModel(lm, vit, MmaAdapters.init(adapter.config(lm, vit), seed).to(models.device()), tok);
-                 MmaData train = new MmaData()) {
-                if (init != null) loadAdapters(init, m.adapters());
-                ImagePipeline pipe = models.pipeline(vit.config().imageSize());
-                if (data != null) {
-                    ScienceQa sqa = ScienceQa.load(data, skipMissing);
-                    if (!sqa.skipped().isEmpty()) System.err.println("skipped " + sqa.skipped().size() + " problems with missing images");
-                    train.addAll(MmaData.scienceQa(sqa, split, m, fmt.prompt(), pipe, maxSeqLen, true, true, 0));
-                }
-                if (alpaca != null) train.addAll(MmaData.instructions(InstructionData.alpaca(alpaca), m, pipe, maxSeqLen));
-                if (llava != null) {
-                    Path root = llavaImages != null ? llavaImages : llava.toAbsolutePath().getParent();
-                    train.addAll(MmaData.instructions(InstructionData.llava(llava, root), m, pipe, maxSeqLen));
-                }
-                System.err.printf("%d training examples (%d skipped: longer than %d positions); %,d trainable parameters%n",
-                        train.examples().size(), train.skippedTooLong(), maxSeqLen, m.adapters().count());
-                TrainConfig tc = new TrainConfig(epochs, batch, accum, blr, warmup, weightDecay, clip, seed, every, keep, out, quiet);
-                MmaCheckpoint.Base base = models.base(lm, vit);
-                List<Trainer.Metric> metrics = new Trainer(new MmaTask(m, train.examples(), base).checkpointing(ckpt), tc).run(resume, -1);
-                if (!io.vladapt.train.DataParallel.leader()) return 0;   // rank 0 writes the final adapter
-                Path final_ = out.resolve("adapter");
-                Trainer.deleteOutputs(final_);
-                MmaCheckpoint.save(final_, m.adapters(), base);
-                Trainer.Metric last = metrics.get(metrics.size() - 1);
-                System.out.printf("trained %d steps, final loss %.4f; adapter in %s; curves in %s%n", last.step(), last.loss(), final_,
-                        out.resolve("training.png"));
-            }
+            LavinTraining.Config c = LavinTraining.config(models.lm, models.vit, out).dtype(models.dtype()).device(models.device())
+                    .checkpointing(checkpointing).vitHeads(models.vitHeads)
+                    .shape(adapter.shape()).preprocess(models.preprocess()).prompt(fmt.prompt()).split(split).epochs(epochs).batch(batch)
+                    .accum(accum).blr(blr).warmupEpochs(warmup).weightDecay(weightDecay).clipNorm(clip).seed(seed).maxSeqLen(maxSeqLen)
+                    .checkpointEvery(every).keepCheckpoints(keep).resume(resume).initAdapter(init).skipMissingImages(skipMissing).quiet(quiet);
+            if (data != null) c.scienceQa(data);
+            if (alpaca != null) c.alpaca(alpaca);
+            if (llava != null) c.llava(llava, llavaImages);
+            LavinTraining.Result r = LavinTraining.run(c, null);
+            if (r.skippedNoImage() > 0) System.err.println("skipped " + r.skippedNoImage() + " problems with missing images");
+            System.err.printf("%d training examples (%d skipped: longer than %d positions); %,d trainable parameters%n", r.examples(),
+                    r.skippedTooLong(), maxSeqLen, r.trainableParameters());
+            if (!io.vladapt.train.DataParallel.leader()) return 0;
+            LavinTraining.Step last = r.steps().get(r.steps().size() - 1);
+            System.out.printf("trained %d steps, final loss %.4f; adapter in %s; curves in %s%n", last.step(), last.loss(), r.adapter(),
+                    out.resolve("training.png"));
             return 0;
         }
-    }
-
-    /** A saved adapter folder, or LaVIN's released .pth (whose shapes come from the options). */
-    static void loadAdapters(Path p, MmaAdapters into) {
-        if (Files.isDirectory(p)) MmaCheckpoint.load(p, into);
-        else MmaCheckpoint.loadLavinPth(p, into);
-    }
-
-    /** Builds the model for evaluation or chat: adapter config from the folder, or from the options for a .pth. */
-    static MmaModel open(Path adapterPath, AdapterOptions opts, LlamaModel lm, ClipVisionModel vit, TextTokenizer tok) {
-        MmaConfig c = Files.isDirectory(adapterPath) ? MmaCheckpoint.config(adapterPath) : opts.config(lm, vit);
-        MmaAdapters a = MmaAdapters.init(c, 0);
-        loadAdapters(adapterPath, a);                                       // on the CPU, then to the models' device
-        MmaModel m = new MmaModel(lm, vit, a.to(io.vladapt.nn.Tensors.deviceName(lm.lmHead())), tok);
-        if (Files.isDirectory(adapterPath)) MmaCheckpoint.checkBase(MmaCheckpoint.base(adapterPath), m, adapterPath);
-        return m;
     }
 
     /** Decoding options shared by eval and chat (LaVIN's evaluation: temperature 0.1, top-p 0.75, seed 1). */
@@ -304,6 +258,10 @@ final class MmaCommand implements Runnable {
         GenerationConfig config() {
             return new GenerationConfig(maxNew, temperature, topK, topP, seed, List.of(), true);
         }
+
+        Sampling sampling() {
+            return new Sampling(maxNew, temperature, topP, topK, seed, List.of());
+        }
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true, description = "ScienceQA evaluation: per-question predictions and "
@@ -323,8 +281,8 @@ final class MmaCommand implements Runnable {
         @Option(names = "--split", defaultValue = "test", description = "(default: ${DEFAULT-VALUE})")
         String split;
 
-        @Option(names = "--answer", defaultValue = "letter", description = "letter (The answer is B.) or choice (The answer is red.) "
-                + "(default: ${DEFAULT-VALUE})")
+        @Option(names = "--answer", description = "letter (The answer is B.) or choice (The answer is red.) "
+                + "(default: what --format's output writes: choice for -W, letter otherwise)")
         String answer;
 
         @Option(names = "--fallback", defaultValue = "wrong", description = "unparseable answers: wrong, or random as LaVIN (seeded) "
@@ -349,20 +307,24 @@ final class MmaCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             models.threads();
+            AnswerParser.Mode mode = answer == null ? AnswerParser.forFormat(fmt.format) : switch (answer) {
+                case "letter" -> AnswerParser.Mode.LETTER;
+                case "choice" -> AnswerParser.Mode.CHOICE;
+                default -> throw new IllegalArgumentException("--answer must be letter or choice, not " + answer);
+            };
+            AnswerParser parser = new AnswerParser(mode, fallback.equals("random") ? AnswerParser.Fallback.RANDOM : AnswerParser.Fallback.WRONG,
+                    decoding.seed);
             models.checkInference("mma eval", batch, maxSeqLen + decoding.maxNew);
-            AnswerParser parser = new AnswerParser(answer.equals("choice") ? AnswerParser.Mode.CHOICE : AnswerParser.Mode.LETTER,
-                    fallback.equals("random") ? AnswerParser.Fallback.RANDOM : AnswerParser.Fallback.WRONG, decoding.seed);
-            try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = models.loadLm();
-                 ClipVisionModel vit = models.loadVit();
-                 MmaModel m = open(adapter, adapterOpts, lm, vit, tok)) {
+            try (Backbones b = models.load(); MmaModel m = LavinAdapters.open(b, adapter, adapterOpts.shape())) {
                 ScienceQa sqa = ScienceQa.load(data, skipMissing);
-                try (MmaData test = MmaData.scienceQa(sqa, split, m, fmt.prompt(), models.pipeline(vit.config().imageSize()), maxSeqLen,
+                try (MmaData test = MmaData.scienceQa(sqa, split, m, fmt.prompt(), models.preprocess().pipeline(b.vit().config().imageSize()), maxSeqLen,
                         true, false, decoding.maxNew)) {
                     MmaEval.Result r = MmaEval.run(m, test, decoding.config(), batch, decoding.merged, parser, quiet);
                     Path file = out != null ? out : (Files.isDirectory(adapter) ? adapter : adapter.toAbsolutePath().getParent())
                             .resolve("eval_" + split + ".json");
                     MmaEval.write(r, file, decoding.config(), adapter.toString());
+                    String warning = AnswerParser.unparsedWarning(mode, r.outputs(), r.problems().stream().map(p -> p.choices()).toList());
+                    if (warning != null) System.err.println(warning);
                     System.out.println(ScienceQaScore.header());
                     System.out.println(ScienceQaScore.row(adapter.getFileName().toString(), r.table()));
                     System.out.printf("%d problems in %.1f s (%d skipped: longer than the context); predictions in %s%n",
@@ -400,11 +362,9 @@ final class MmaCommand implements Runnable {
             models.threads();
             if (image != null && !Files.isRegularFile(image)) throw new IllegalArgumentException("no image file " + image);
             models.checkInference("mma forward", 1, 512);
-            try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = models.loadLm();
-                 ClipVisionModel vit = models.loadVit();
-                 MmaModel m = open(adapter, adapterOpts, lm, vit, tok); PointerScope scope = new PointerScope()) {
-                Tensor img = image == null ? null : models.pipeline(vit.config().imageSize()).load(image);
+            try (Backbones b = models.load(); MmaModel m = LavinAdapters.open(b, adapter, adapterOpts.shape());
+                 PointerScope scope = new PointerScope()) {
+                Tensor img = image == null ? null : models.preprocess().pipeline(b.vit().config().imageSize()).load(image);
                 java.util.Map<String, Tensor> result = MmaTrace.forward(m, prompt, answer, img);
                 SafetensorsWriter.write(out, result, java.util.Map.of("producer", "vladapt mma forward"));
                 Tensor ids = result.get("input_ids");
@@ -444,25 +404,15 @@ final class MmaCommand implements Runnable {
             models.threads();
             models.checkInference("mma chat", 1, 512 + decoding.maxNew);
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-            try (TextTokenizer tok = TextTokenizer.load(models.lm);
-                 LlamaModel lm = models.loadLm();
-                 ClipVisionModel vit = models.loadVit();
-                 MmaModel m = open(adapter, adapterOpts, lm, vit, tok);
-                 MmaInference inf = new MmaInference(m, decoding.merged); PointerScope scope = new PointerScope()) {
-                Tensor img = image == null ? null : models.pipeline(vit.config().imageSize()).load(image);
-                List<Long> sofar = new java.util.ArrayList<>();
-                String[] printed = {""};
+            try (VisionLanguageModel m = VisionLanguageModel.lavin(models.lm, models.vit, adapter).dtype(models.dtype()).device(models.device())
+                    .vitHeads(models.vitHeads)
+                    .pthShape(adapterOpts.shape()).merged(decoding.merged).preprocess(models.preprocess()).template(template).load()) {
                 long t0 = System.nanoTime();
-                List<long[]> ids = inf.generate(List.of(new MmaInference.Prompt(template.replace("{prompt}", prompt), img)),
-                        decoding.config(), (row, token) -> {
-                            sofar.add(token);
-                            String text = tok.decode(sofar.stream().mapToLong(Long::longValue).toArray());
-                            if (text.startsWith(printed[0])) out.print(text.substring(printed[0].length()));
-                            printed[0] = text;
-                        });
+                Completion c = m.generate(new ChatRequest(prompt, image == null ? null : ImageInput.of(image), decoding.sampling(), null),
+                        out::print);
                 out.println();
                 double s = (System.nanoTime() - t0) / 1e9;
-                System.err.printf("%d tokens in %.2f s (%.1f tokens/s)%s%n", ids.get(0).length, s, ids.get(0).length / s,
+                System.err.printf("%d tokens in %.2f s (%.1f tokens/s)%s%n", c.completionTokens(), s, c.completionTokens() / s,
                         image == null ? ", text-only" : "");
             }
             return 0;

@@ -51,7 +51,12 @@ public record ImagePipeline(int size, Resize resizeMode, float[] mean, float[] s
 
     /** LaVIN's preprocessing: 224 x 224 bicubic squash, ImageNet statistics (not CLIP's). */
     public static ImagePipeline lavin() {
-        return new ImagePipeline(224, Resize.SQUASH, IMAGENET_MEAN, IMAGENET_STD);
+        return lavin(224);
+    }
+
+    /** LaVIN's preprocessing for a ViT whose input side is {@code size} (the demos' small ViTs too). */
+    public static ImagePipeline lavin(int size) {
+        return new ImagePipeline(size, Resize.SQUASH, IMAGENET_MEAN, IMAGENET_STD);
     }
 
     /** CLIP's own preprocessing at the given side. */
@@ -101,12 +106,17 @@ public record ImagePipeline(int size, Resize resizeMode, float[] mean, float[] s
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read image " + path, e);
         }
+        return decode(bytes, path.toString());
+    }
+
+    /** Decodes encoded image bytes (PNG, JPEG, ...) to 8-bit BGR; {@code name} says where they came from in errors. */
+    public static Mat decode(byte[] bytes, String name) {
         String why = truncation(bytes);
-        if (why != null) throw new FormatException(path + ": " + why);
+        if (why != null) throw new FormatException(name + ": " + why);
         Mat raw = new Mat(1, bytes.length, CV_8U, new BytePointer(bytes));
         Mat img = imdecode(raw, IMREAD_COLOR);
         if (img == null || img.empty()) {
-            throw new FormatException(path + ": not a decodable image (corrupt, or a format OpenCV does not read)");
+            throw new FormatException(name + ": not a decodable image (corrupt, or a format OpenCV does not read)");
         }
         return img;
     }

@@ -96,8 +96,7 @@ public final class Demo {
         List<Trainer.Metric> baseCurve, mmaCurve;
         try (TextTokenizer tok = TextTokenizer.load(lmDir); LlamaModel lm = LlamaLoader.load(lmDir, ScalarType.Float);
              ClipVisionModel vit = ClipLoader.load(vitDir, ScalarType.Float)) {
-            ImagePipeline pipe = new ImagePipeline(vit.config().imageSize(), ImagePipeline.Resize.SQUASH,
-                    ImagePipeline.IMAGENET_MEAN, ImagePipeline.IMAGENET_STD);
+            ImagePipeline pipe = ImagePipeline.lavin(vit.config().imageSize());
             MmaConfig mc = mmaConfig(lm.config(), vit.config());
             // reference: the frozen LM given the captions (and no adapters): how well it reads a description
             try (MmaModel m = new MmaModel(lm, vit, MmaAdapters.init(mc, o.seed()), tok)) {

@@ -63,7 +63,7 @@ public final class SceneVit {
     }
 
     public static ImagePipeline pipeline(ClipVisionConfig c) {
-        return new ImagePipeline(c.imageSize(), ImagePipeline.Resize.SQUASH, ImagePipeline.IMAGENET_MEAN, ImagePipeline.IMAGENET_STD);
+        return ImagePipeline.lavin(c.imageSize());
     }
 
     /** Per cell: colour + 1 (0 empty), then per cell: shape + 1 (0 empty), from [[shape, colour, cell, big], ...]. */

@@ -67,6 +67,44 @@ public final class AnswerParser {
         return s.strip().replaceAll("\\s+", " ").toLowerCase(java.util.Locale.ROOT);
     }
 
+    /** The answer form a prompt format's output asks for: W writes the choice's text, every other output its letter. */
+    public static Mode forFormat(String format) {
+        return format.endsWith("-W") ? Mode.CHOICE : Mode.LETTER;
+    }
+
+    /** Whether the text names one of the choices in this mode (no fallback). */
+    public static boolean names(Mode mode, String generated, java.util.List<String> choices) {
+        return (mode == Mode.LETTER ? letter(generated, choices.size()) : choiceText(generated, choices)) >= 0;
+    }
+
+    /**
+     * A warning when more than a fifth of the outputs name no choice in {@code mode}, saying which
+     * {@code --answer} value fits them better; null when parsing went well.
+     */
+    public static String unparsedWarning(Mode mode, java.util.List<String> outputs, java.util.List<java.util.List<String>> choices) {
+        int n = outputs.size(), ok = 0, other = 0;
+        Mode alt = mode == Mode.LETTER ? Mode.CHOICE : Mode.LETTER;
+        for (int i = 0; i < n; i++) {
+            if (names(mode, outputs.get(i), choices.get(i))) ok++;
+            if (names(alt, outputs.get(i), choices.get(i))) other++;
+        }
+        int bad = n - ok;
+        if (n == 0 || bad * 5 <= n) return null;
+        String msg = String.format("warning: %d of %d answers (%.1f%%) name no choice as %s, and count as wrong", bad, n, 100.0 * bad / n,
+                describe(mode));
+        if (other > ok) return msg + String.format("; %d name one as %s: use --answer %s", other, describe(alt), option(alt));
+        return msg + "; check --format and the outputs in the predictions file";
+    }
+
+    private static String describe(Mode m) {
+        return m == Mode.LETTER ? "a letter (\"The answer is B.\")" : "choice text (\"The answer is red.\")";
+    }
+
+    /** The {@code --answer} value of a mode. */
+    public static String option(Mode m) {
+        return m == Mode.LETTER ? "letter" : "choice";
+    }
+
     public static boolean parseable(String generated) {
         return ANSWER.matcher(generated).find();
     }

@@ -100,13 +100,34 @@ public final class MmaInference implements AutoCloseable {
             Tensor[] routes = routes(hasImage);
             Generator.Prefill prefill = prefill(enc, hasImage, visual);
             LlamaModel llm = mergedModel != null ? mergedModel : model.llm();
-            LlamaModel.AttentionInputHook hook = mergedModel != null ? null
-                    : (layer, normed) -> MmAdapterOp.inferFused(normed, routes[layer], model.adapters().llm(layer),
-                            model.config().llmAdapter());
+            LlamaModel.AttentionInputHook hook = mergedModel != null ? null : hook(routes);
             Generator.Prefill withHook = new Generator.Prefill(prefill.embeds(), prefill.keyValid(), prefill.positions(), hook);
             return new Generator(llm, model.tokenizer()::decode).generate(withHook, g, listener);
         }
     }
+
+    /** The fused no-grad adapter hook for each LLM layer's routing weights (B, 2). */
+    public LlamaModel.AttentionInputHook hook(Tensor[] routes) {
+        return (layer, normed) -> MmAdapterOp.inferFused(normed, routes[layer], model.adapters().llm(layer), model.config().llmAdapter());
+    }
+
+    /**
+     * One prompt made ready for a {@link io.vladapt.nn.BatchDecoder} (serving): embeddings (1, P, d)
+     * with its visual tokens in place, RoPE positions (1, P), and each LLM layer's routing weights
+     * (1, 2) for {@link #hook}; with {@code merged}, no routes and the modality's merged LLM instead.
+     * Tensors live in the caller's scope; call under a NoGradGuard.
+     */
+    public Prepared prepare(Prompt p) {
+        MmaModel.Encoded e = model.encode(p.text(), null, p.image() != null);
+        Tensor hasImage = Tensors.longs(e.hasImage() ? 1 : 0);
+        Tensor visual = e.hasImage() ? model.visualTokens(p.image().unsqueeze(0), false) : null;
+        Generator.Prefill pre = prefill(List.of(e), hasImage, visual);
+        if (merged) return new Prepared(pre.embeds(), pre.positions(), null, mergedLlm(e.hasImage() ? 1 : 0));
+        return new Prepared(pre.embeds(), pre.positions(), routes(hasImage), model.llm());
+    }
+
+    /** See {@link #prepare}. */
+    public record Prepared(Tensor embeds, Tensor positions, Tensor[] routes, LlamaModel llm) {}
 
     /**
      * Each LLM layer's routing weights (B, 2) for the given modalities, from a pass over the modality

@@ -22,6 +22,36 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
+    /**
+     * A cache over buffers made elsewhere (one (B, Hkv, capacity, hd) tensor per layer, the first
+     * {@code length} positions filled): {@link BatchDecoder} regroups rows into new buffers.
+     * Takes a reference to each buffer.
+     */
+    KvCache(Tensor[] keys, Tensor[] values, long length) {
+        this.keys = keys.clone();
+        this.values = values.clone();
+        this.capacity = keys[0].size(2);
+        this.length = length;
+        for (int i = 0; i < keys.length; i++) {
+            this.keys[i].retainReference();
+            this.values[i].retainReference();
+        }
+    }
+
+    /** Layer i's key buffer (B, Hkv, capacity, hd), filled up to {@link #length()}. */
+    Tensor keys(int layer) {
+        return keys[layer];
+    }
+
+    /** Layer i's value buffer (B, Hkv, capacity, hd). */
+    Tensor values(int layer) {
+        return values[layer];
+    }
+
+    int layers() {
+        return keys.length;
+    }
+
     /** Positions already cached (the next chunk starts here). */
     public long length() {
         return length;

@@ -12,8 +12,13 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class Sampler {
     private Sampler() {}
 
-    /** (B) int64. */
+    /** (B) int64, sampling from libtorch's default generator. */
     public static Tensor next(Tensor logits, GenerationConfig g) {
+        return next(logits, g, null);
+    }
+
+    /** (B) int64, sampling from {@code generator} (a sequence's own, for serving), or the default one when null. */
+    public static Tensor next(Tensor logits, GenerationConfig g, org.bytedeco.pytorch.Generator generator) {
         Tensor l = logits.to(ScalarType.Float);
         if (g.temperature() == 0) return torch.argmax(l, new LongOptional(-1), false);
         l = l.div(new Scalar(g.temperature()));
@@ -29,6 +34,7 @@ public final class Sampler {
             Tensor dropInOrder = torch.zeros_like(drop).scatter(-1, sorted.get1(), drop);
             l = l.masked_fill(dropInOrder, new Scalar(Double.NEGATIVE_INFINITY));
         }
-        return torch.multinomial(torch.softmax(l, -1), 1, false, new GeneratorOptional()).squeeze(-1);
+        GeneratorOptional gen = generator == null ? new GeneratorOptional() : new GeneratorOptional(generator);
+        return torch.multinomial(torch.softmax(l, -1), 1, false, gen).squeeze(-1);
     }
 }

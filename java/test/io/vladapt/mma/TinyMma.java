@@ -8,11 +8,8 @@ import io.vladapt.nn.LlamaModel;
 import io.vladapt.nn.RandomInit;
 import io.vladapt.testutil.Fixtures;
 import io.vladapt.testutil.T;
-import java.util.List;
-import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
+import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -35,14 +32,14 @@ final class TinyMma implements AutoCloseable {
         LlamaConfig lc = new LlamaConfig(300, 48, 96, 3, 4, 2, 12, 1e-5, 10000.0, null, 512, false, false, tok.bosId(),
                 List.of(tok.eosId()), tok.padId(), "float32");
         LlamaModel l32 = RandomInit.llama(lc, seed, ScalarType.Float);
-        randomiseStd(l32.params().asMap(), 0.15, seed + 1);
+        T.randomiseStd(l32.params().asMap(), 0.15, seed + 1);
         llm = new LlamaModel(lc, cast(l32.params(), frozen), frozen);
         ClipVisionConfig vc = new ClipVisionConfig(32, 64, 6, 4, 16, 8, 3, "quick_gelu", 1e-5);
         vit = new ClipVisionModel(vc, cast(RandomInit.clip(vc, seed + 2, ScalarType.Float).params(), frozen));
         AdapterSettings s = new AdapterSettings(2, 1.0, 5.0, 0.1);
         MmaConfig mc = new MmaConfig(3, 48, 6, 32, 8, s, s, 16, 3, compat);
         MmaAdapters a = MmaAdapters.init(mc, seed + 3);
-        randomiseStd(a.params().asMap(), 0.2, seed + 4);   // trained-looking: B and D non-zero
+        T.randomiseStd(a.params().asMap(), 0.2, seed + 4);   // trained-looking: B and D non-zero
         model = new MmaModel(llm, vit, a, tok);
     }
 
@@ -54,16 +51,6 @@ final class TinyMma implements AutoCloseable {
         }
         p.close();
         return out;
-    }
-
-    /** Overwrites every non-norm tensor with N(0, std) (keeps requires_grad). */
-    static void randomiseStd(Map<String, Tensor> params, double std, long seed) {
-        torch.manual_seed(seed);
-        try (PointerScope scope = new PointerScope(); NoGradGuard g = new NoGradGuard()) {
-            params.forEach((n, t) -> {
-                if (!n.contains("norm")) t.copy_(torch.randn(io.vladapt.ext.OpCheck.shape(t), io.vladapt.nn.Tensors.options(ScalarType.Float)).mul(new Scalar(std)));
-            });
-        }
     }
 
     Tensor image(long seed) {

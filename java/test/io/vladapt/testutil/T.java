@@ -19,6 +19,17 @@ public final class T {
 
     private T() {}
 
+    /** Overwrites every non-norm tensor with N(0, std) (keeps requires_grad): trained-looking, decisive weights. */
+    public static void randomiseStd(java.util.Map<String, Tensor> params, double std, long seed) {
+        torch.manual_seed(seed);
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope();
+             org.bytedeco.pytorch.NoGradGuard g = new org.bytedeco.pytorch.NoGradGuard()) {
+            params.forEach((n, t) -> {
+                if (!n.contains("norm")) t.copy_(torch.randn(OpCheck.shape(t), opts(ScalarType.Float)).mul(new Scalar(std)));
+            });
+        }
+    }
+
     public static TensorOptions opts(ScalarType type) {
         return new TensorOptions().dtype(new org.bytedeco.pytorch.ScalarTypeOptional(type));
     }

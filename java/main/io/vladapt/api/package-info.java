@@ -1,0 +1,19 @@
+/**
+ * VLAdapt's public Java API: load a vision-language model from folders, chat with it from any number
+ * of threads, and train LaVIN adapters as a library call.
+ *
+ * <pre>{@code
+ * try (VisionLanguageModel m = VisionLanguageModel.lavin(lmDir, vitDir, adapterDir).dtype("float32").load()) {
+ *     String answer = m.chat(ImageInput.of(Path.of("photo.jpg")), "What is in the picture?");
+ *     try (TokenStream s = m.stream(ChatRequest.of(ImageInput.of(bytes), "Describe it."))) {
+ *         s.forEachRemaining(System.out::print);          // text pieces as they are generated
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>The names here are the stable surface; everything under {@code io.vladapt.nn}, {@code mma},
+ * {@code vpg} and {@code train} is internal and may change between releases. Concurrent calls are
+ * batched into shared decoding steps by one generation thread per model; each caller gets the
+ * answer it would get alone.
+ */
+package io.vladapt.api;
