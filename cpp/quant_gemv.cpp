@@ -204,49 +204,76 @@ VL_VNNI void rows_i8_vnni(const QLinearArgs& a, const Act* act, int64_t lo, int6
   }
 }
 
+// One 128-input chunk of one weight row against MR activation rows: lane L covers inputs 8L..8L+7,
+// nibble bytes split into even and odd inputs to meet the activations' even/odd halves.
 template <int MR>
-VL_VNNI void rows_i4_vnni(const QLinearArgs& a, const Act* act, int64_t lo, int64_t hi, int64_t m0) {
-  const int64_t k = a.w.k, n = a.w.n, g = a.w.group, G = a.w.groups();
+VL_VNNI inline void chunk_i4_vnni(__m512i v, __m512 ws, const Act* act, int64_t e0, __m512* tot) {
   const __m512i nib = _mm512_set1_epi8(0x0f);
-  // lane L of a 128-input chunk covers inputs 8L..8L+7, so it reads the chunk's group 8L/g
+  const __m512i even = _mm512_and_si512(v, nib), odd = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
+  for (int m = 0; m < MR; ++m) {
+    const int8_t* xq = act[m].q.data() + e0 / 2;
+    __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), even, _mm512_loadu_si512(xq));
+    d = _mm512_dpbusd_epi32(d, odd, _mm512_loadu_si512(xq + act[m].half));
+    const __m512 ls = _mm512_mul_ps(ws, _mm512_loadu_ps(act[m].lane.data() + e0 / 8));
+    tot[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), ls, tot[m]);
+  }
+}
+
+// The weight scale of each lane of chunk c, from the row's scales as float.
+template <int GPC>
+VL_VNNI inline __m512 chunk_scales(const float* sf, int64_t c, __m512i sidx) {
+  if (GPC == 1) return _mm512_set1_ps(sf[c]);
+  return _mm512_permutexvar_ps(sidx, _mm512_castps128_ps512(_mm_loadu_ps(sf + c * GPC)));
+}
+
+// GPC = weight groups per 128-input chunk (4, 2, 1 for groups of 32, 64, 128).
+template <int MR, int GPC>
+VL_VNNI void rows_i4_vnni_g(const QLinearArgs& a, const Act* act, int64_t lo, int64_t hi, int64_t m0) {
+  const int64_t k = a.w.k, n = a.w.n, G = a.w.groups(), full = k / 128 * 128;
   alignas(64) int32_t idx_v[16];
-  for (int l = 0; l < 16; ++l) idx_v[l] = static_cast<int32_t>(8 * l / g);
+  for (int l = 0; l < 16; ++l) idx_v[l] = l * GPC / 16;  // lane L reads the chunk's group 8L/g
   const __m512i sidx = _mm512_load_si512(idx_v);
+  std::vector<float> sf(G + 16);                          // the row's scales as float, padded for 4-wide loads
   for (int64_t r = lo; r < hi; ++r) {
     const uint8_t* q = static_cast<const uint8_t*>(a.w.q) + r * (k / 2);
     const uint16_t* sc = static_cast<const uint16_t*>(a.w.scale) + r * G;
+    for (int64_t g0 = 0; g0 < G; g0 += 16) {
+      const __mmask16 gm = G - g0 >= 16 ? 0xffff : static_cast<__mmask16>((1u << (G - g0)) - 1);
+      _mm512_storeu_ps(sf.data() + g0, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(gm, sc + g0)));
+    }
     __m512 tot[MR];
     for (int m = 0; m < MR; ++m) tot[m] = _mm512_setzero_ps();
-    for (int64_t e0 = 0; e0 < k; e0 += 128) {
-      const int64_t rem = std::min<int64_t>(128, k - e0);
-      const __mmask64 mask = rem == 128 ? ~0ull : (1ull << (rem / 2)) - 1;
-      const __m512i v = _mm512_maskz_loadu_epi8(mask, q + e0 / 2);
-      const __m512i even = _mm512_and_si512(v, nib), odd = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
-      const __mmask8 smask = static_cast<__mmask8>((1u << (rem / g)) - 1);
-      const __m128 s4 = _mm_cvtph_ps(_mm_maskz_loadu_epi16(smask, sc + e0 / g));
-      const __m512 ws = _mm512_permutexvar_ps(sidx, _mm512_castps128_ps512(s4));
-      for (int m = 0; m < MR; ++m) {
-        const int8_t* xq = act[m].q.data() + e0 / 2;
-        __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), even, _mm512_loadu_si512(xq));
-        d = _mm512_dpbusd_epi32(d, odd, _mm512_loadu_si512(xq + act[m].half));
-        const __m512 ls = _mm512_mul_ps(ws, _mm512_loadu_ps(act[m].lane.data() + e0 / 8));
-        tot[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), ls, tot[m]);
-      }
+    int64_t e0 = 0;
+    for (; e0 < full; e0 += 128) {
+      chunk_i4_vnni<MR>(_mm512_loadu_si512(q + e0 / 2), chunk_scales<GPC>(sf.data(), e0 / 128, sidx), act, e0, tot);
+    }
+    if (e0 < k) {  // k is a multiple of the group: a partial chunk holds whole groups
+      const __mmask64 mask = (1ull << ((k - e0) / 2)) - 1;
+      chunk_i4_vnni<MR>(_mm512_maskz_loadu_epi8(mask, q + e0 / 2), chunk_scales<GPC>(sf.data(), e0 / 128, sidx), act, e0, tot);
     }
     // sum over groups of s_g (8 + z_g) gsum_g: the nibbles are q + 8, and q - z is what multiplies
     for (int m = 0; m < MR; ++m) {
       __m512 corr = _mm512_setzero_ps();
       for (int64_t g0 = 0; g0 < G; g0 += 16) {
         const __mmask16 gm = G - g0 >= 16 ? 0xffff : static_cast<__mmask16>((1u << (G - g0)) - 1);
-        const __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(gm, sc + g0));
         __m512 off = _mm512_set1_ps(8.f);
         if (a.w.zero) {
           off = _mm512_add_ps(off, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(gm, a.w.zero + r * G + g0))));
         }
+        const __m512 s = _mm512_maskz_loadu_ps(gm, sf.data() + g0);
         corr = _mm512_fmadd_ps(_mm512_mul_ps(s, off), _mm512_maskz_loadu_ps(gm, act[m].gsum.data() + g0), corr);
       }
-      a.y[(m0 + m) * n + r] = _mm512_reduce_add_ps(tot[m]) - _mm512_reduce_add_ps(corr);
+      a.y[(m0 + m) * n + r] = _mm512_reduce_add_ps(_mm512_sub_ps(tot[m], corr));
     }
+  }
+}
+
+template <int MR>
+VL_VNNI void rows_i4_vnni(const QLinearArgs& a, const Act* act, int64_t lo, int64_t hi, int64_t m0) {
+  switch (a.w.group) {
+    case 32: rows_i4_vnni_g<MR, 4>(a, act, lo, hi, m0); break;
+    case 64: rows_i4_vnni_g<MR, 2>(a, act, lo, hi, m0); break;
+    default: rows_i4_vnni_g<MR, 1>(a, act, lo, hi, m0); break;
   }
 }
 
