@@ -64,6 +64,8 @@ void qgemm_amx(const QLinearArgs& a, const uint16_t* x_bf16);
 // Dequantised rows [n0, n1) of w into out (row-major, n1-n0 rows of k), as float32 / bf16 / f16.
 enum class OutType { F32, BF16, F16 };
 void dequantize_rows(const QWeight& w, int64_t n0, int64_t n1, void* out, OutType type);
+// The same for float32/bf16 with AVX-512 (dequantize_rows calls it where the CPU has AVX-512).
+void dequantize_rows_avx512(const QWeight& w, int64_t n0, int64_t n1, void* out, OutType type);
 
 // Quantises rows [n0, n1) of a dense (n, k) matrix given as float32 / bf16 / f16 into w's buffers
 // (which the caller allocated for w's shape and scheme).

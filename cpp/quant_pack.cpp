@@ -142,6 +142,10 @@ void quantize_rows(const void* dense, InType type, const QWeight& w, bool symmet
 }
 
 void dequantize_rows(const QWeight& w, int64_t n0, int64_t n1, void* out, OutType type) {
+  if (type != OutType::F16 && quant_active_path() >= kPathAvx512) {  // forcing "scalar" tests the portable loop
+    dequantize_rows_avx512(w, n0, n1, out, type);
+    return;
+  }
   const int64_t k = w.k, G = w.groups(), g = w.bits == 8 ? k : w.group;
   std::vector<float> row(k);
   for (int64_t r = n0; r < n1; ++r) {

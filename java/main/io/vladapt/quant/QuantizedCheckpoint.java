@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vladapt.ext.OpCheck;
+import io.vladapt.ext.Scopes;
 import io.vladapt.io.AtomicFiles;
 import io.vladapt.io.DType;
 import io.vladapt.io.FormatException;
@@ -24,8 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
-import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -68,7 +67,6 @@ public final class QuantizedCheckpoint {
     public static QuantizedCheckpoint quantize(TensorSource src, QuantScheme scheme, Predicate<String> targets) {
         Map<String, QuantizedWeight> q = new LinkedHashMap<>();
         Map<String, Tensor> d = new LinkedHashMap<>();
-        PointerScope outer = PointerScope.getInnerScope();
         for (String name : src.names()) {
             TensorInfo info = src.info(name);
             boolean floating = info.dtype() == DType.F32 || info.dtype() == DType.BF16 || info.dtype() == DType.F16
@@ -81,29 +79,13 @@ public final class QuantizedCheckpoint {
                 throw new IllegalArgumentException(src.describe() + ": " + name + " " + info.shapeString() + ": group size "
                         + scheme.group() + " does not divide in_features " + info.shape()[1] + " (choose another group)");
             }
-            QuantizedWeight w;
-            try (PointerScope inner = new PointerScope()) {
+            QuantizedWeight w = Scopes.keepOnly(() -> {
                 Tensor t = src.load(name);
-                if (info.dtype() == DType.F64) t = t.to(ScalarType.Float);
-                w = QuantizedWeight.quantize(name, t, scheme);
-                keep(inner, outer, w.q(), w.scale(), w.zero());
-            }
+                return QuantizedWeight.quantize(name, info.dtype() == DType.F64 ? t.to(ScalarType.Float) : t, scheme);
+            }, QuantizedWeight::tensors);
             q.put(name, w);
         }
         return new QuantizedCheckpoint(scheme, q, d);
-    }
-
-    /**
-     * Moves the pointers from the closing scope to the enclosing one (or to none: the GC then frees them).
-     * Attaching takes a reference and detaching drops one, so the new owner attaches first.
-     */
-    private static void keep(PointerScope inner, PointerScope outer, Pointer... ps) {
-        for (Pointer p : ps) {
-            if (p == null) continue;
-            if (outer != null) outer.attach(p);
-            else p.retainReference();
-            inner.detach(p);
-        }
     }
 
     /** True if dir's config.json names a quantization_config. */

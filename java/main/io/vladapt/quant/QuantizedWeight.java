@@ -3,6 +3,7 @@ package io.vladapt.quant;
 import io.vladapt.ext.OpCheck;
 import io.vladapt.ext.VlOps;
 import java.util.Arrays;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -144,6 +145,11 @@ public final class QuantizedWeight {
     /** Null for a symmetric scheme. */
     public Tensor zero() {
         return zero;
+    }
+
+    /** The tensors this weight holds (zero may be null), e.g. to hand them to another PointerScope. */
+    public Pointer[] tensors() {
+        return new Pointer[] {q, scale, zero};
     }
 
     /** Bytes held in memory. */

@@ -97,12 +97,16 @@ class QuantizedLinearTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("schemes")
     void dequantizeMatchesTheTorchOpsReference(QuantScheme scheme) {
-        try (PointerScope scope = new PointerScope()) {
-            torch.manual_seed(3);
-            QuantizedWeight w = randomWeight(scheme, 37, 256);
-            Tensor ref = QuantRef.dequantize(w);
-            assertEquals(0.0, QuantRef.relErr(w.dequantize(ScalarType.Float), ref), 1e-7);
-            assertTrue(QuantRef.relErr(w.dequantize(ScalarType.BFloat16), ref) < 1e-2);
+        for (QuantKernels.Path path : QuantKernels.available()) {                 // scalar and AVX-512 loops
+            try (PointerScope scope = new PointerScope(); QuantKernels.Forced f = QuantKernels.force(path)) {
+                torch.manual_seed(3);
+                QuantizedWeight w = randomWeight(scheme, 37, scheme.bits() == 8 ? 250 : 256);
+                Tensor ref = QuantRef.dequantize(w);
+                assertEquals(0.0, QuantRef.relErr(w.dequantize(ScalarType.Float), ref), 1e-7, path + " float32");
+                Tensor bf = w.dequantize(ScalarType.BFloat16);
+                assertTrue(torch.equal(bf, ref.to(ScalarType.Float).to(ScalarType.BFloat16)), path + ": bf16 rounds to nearest even");
+                assertTrue(QuantRef.relErr(w.dequantize(ScalarType.Half), ref) < 1e-3, path + " float16");
+            }
         }
     }
 
