@@ -113,46 +113,53 @@ VL_AMX void dequant_block(const QWeight& w, int64_t n0, int64_t chunks, uint8_t*
   }
 }
 
-VL_AMX void gemm_blocks(const QLinearArgs& a, const uint8_t* xp, int64_t mblocks, int64_t chunks, int64_t nb_lo,
-                        int64_t nb_hi) {
+// Weight rows are dequantised `per` 32-row blocks at a time (as many as fit in about 1.5 MB of L2), and
+// each pair of activation tiles is then used against all of them: the packed activations, which for 512
+// rows outgrow L2, stream from L3 once per `per` blocks instead of once per block.
+VL_AMX void gemm_blocks(const QLinearArgs& a, const uint8_t* xp, int64_t mblocks, int64_t chunks, int64_t sb_lo,
+                        int64_t sb_hi, int64_t per) {
   configure_tiles();
-  std::vector<uint8_t, std::allocator<uint8_t>> raw(2 * chunks * kTileBytes + 64);
-  uint8_t* wt = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(raw.data()) + 63) & ~uintptr_t(63));
+  std::vector<uint8_t> raw(per * 2 * chunks * kTileBytes + 64);
+  uint8_t* wt0 = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(raw.data()) + 63) & ~uintptr_t(63));
   alignas(64) float c[4][kTile][kTile];
-  const int64_t n = a.w.n;
-  for (int64_t nb = nb_lo; nb < nb_hi; ++nb) {
-    const int64_t n0 = nb * 2 * kTile;
-    dequant_block(a.w, n0, chunks, wt);
+  const int64_t n = a.w.n, nblocks = (n + 2 * kTile - 1) / (2 * kTile);
+  for (int64_t sb = sb_lo; sb < sb_hi; ++sb) {
+    const int64_t nb0 = sb * per, nb1 = std::min(nblocks, nb0 + per);
+    for (int64_t nb = nb0; nb < nb1; ++nb) dequant_block(a.w, nb * 2 * kTile, chunks, wt0 + (nb - nb0) * 2 * chunks * kTileBytes);
     for (int64_t mb = 0; mb < mblocks; mb += 2) {
-      _tile_zero(0);
-      _tile_zero(1);
-      _tile_zero(2);
-      _tile_zero(3);
       const uint8_t* b0 = xp + mb * chunks * kTileBytes;
       const uint8_t* b1 = b0 + chunks * kTileBytes;
-      for (int64_t kc = 0; kc < chunks; ++kc) {
-        _tile_loadd(4, wt + kc * kTileBytes, 64);
-        _tile_loadd(5, wt + (chunks + kc) * kTileBytes, 64);
-        _tile_loadd(6, b0 + kc * kTileBytes, 64);
-        _tile_loadd(7, b1 + kc * kTileBytes, 64);
-        _tile_dpbf16ps(0, 4, 6);
-        _tile_dpbf16ps(1, 4, 7);
-        _tile_dpbf16ps(2, 5, 6);
-        _tile_dpbf16ps(3, 5, 7);
-      }
-      _tile_stored(0, c[0], 64);
-      _tile_stored(1, c[1], 64);
-      _tile_stored(2, c[2], 64);
-      _tile_stored(3, c[3], 64);
-      for (int t = 0; t < 4; ++t) {  // tile t: weight rows n0 + 16 (t / 2), activation rows 16 (mb + t % 2)
-        const int64_t r0 = n0 + (t / 2) * kTile, m0 = (mb + t % 2) * kTile;
-        for (int64_t j = 0; j < kTile && m0 + j < a.m; ++j) {
-          float* yrow = a.y + (m0 + j) * n;
-          for (int64_t i = 0; i < kTile && r0 + i < n; ++i) {
-            float v = c[t][i][j];
-            if (a.w.bits == 8) v *= static_cast<const float*>(a.w.scale)[r0 + i];
-            if (a.bias) v += a.bias[r0 + i];
-            yrow[r0 + i] = v;
+      for (int64_t nb = nb0; nb < nb1; ++nb) {
+        const int64_t n0 = nb * 2 * kTile;
+        const uint8_t* wt = wt0 + (nb - nb0) * 2 * chunks * kTileBytes;
+        _tile_zero(0);
+        _tile_zero(1);
+        _tile_zero(2);
+        _tile_zero(3);
+        for (int64_t kc = 0; kc < chunks; ++kc) {
+          _tile_loadd(4, wt + kc * kTileBytes, 64);
+          _tile_loadd(5, wt + (chunks + kc) * kTileBytes, 64);
+          _tile_loadd(6, b0 + kc * kTileBytes, 64);
+          _tile_loadd(7, b1 + kc * kTileBytes, 64);
+          _tile_dpbf16ps(0, 4, 6);
+          _tile_dpbf16ps(1, 4, 7);
+          _tile_dpbf16ps(2, 5, 6);
+          _tile_dpbf16ps(3, 5, 7);
+        }
+        _tile_stored(0, c[0], 64);
+        _tile_stored(1, c[1], 64);
+        _tile_stored(2, c[2], 64);
+        _tile_stored(3, c[3], 64);
+        for (int t = 0; t < 4; ++t) {  // tile t: weight rows n0 + 16 (t / 2), activation rows 16 (mb + t % 2)
+          const int64_t r0 = n0 + (t / 2) * kTile, m0 = (mb + t % 2) * kTile;
+          for (int64_t j = 0; j < kTile && m0 + j < a.m; ++j) {
+            float* yrow = a.y + (m0 + j) * n;
+            for (int64_t i = 0; i < kTile && r0 + i < n; ++i) {
+              float v = c[t][i][j];
+              if (a.w.bits == 8) v *= static_cast<const float*>(a.w.scale)[r0 + i];
+              if (a.bias) v += a.bias[r0 + i];
+              yrow[r0 + i] = v;
+            }
           }
         }
       }
@@ -175,8 +182,10 @@ void qgemm_amx(const QLinearArgs& a, const uint16_t* x_bf16) {
     }
   });
   const int64_t nblocks = (a.w.n + 2 * kTile - 1) / (2 * kTile);
-  torch::stable::parallel_for(0, nblocks, 1, [&](int64_t lo, int64_t hi) {
-    gemm_blocks(a, xp, mblocks, chunks, lo, hi);
+  const int64_t per = std::max<int64_t>(1, (int64_t{3} << 19) / (2 * chunks * kTileBytes));  // ~1.5 MB of bf16 rows
+  const int64_t sblocks = (nblocks + per - 1) / per;
+  torch::stable::parallel_for(0, sblocks, 1, [&](int64_t lo, int64_t hi) {
+    gemm_blocks(a, xp, mblocks, chunks, lo, hi, per);
   });
 }
 
