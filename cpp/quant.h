@@ -20,6 +20,10 @@
 // the outlier features of LLaMA-class models (LLM.int8). AMX-BF16 keeps bf16 activations.
 #pragma once
 
+#include <torch/csrc/stable/ops.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 namespace vl {
@@ -71,6 +75,19 @@ void dequantize_rows_avx512(const QWeight& w, int64_t n0, int64_t n1, void* out,
 // (which the caller allocated for w's shape and scheme).
 enum class InType { F32, BF16, F16 };
 void quantize_rows(const void* dense, InType type, const QWeight& w, bool symmetric, int64_t n0, int64_t n1);
+
+// Runs body(lo, hi) over [0, n) in blocks of `block` that libtorch's intra-op threads take in turn until
+// none are left, so that a thread slowed by a busy core takes fewer blocks instead of holding the others
+// up (a static split waits for its slowest thread). init() runs once per thread before its first block.
+template <class Init, class F>
+void parallel_blocks(int64_t n, int64_t block, Init init, F body) {
+  std::atomic<int64_t> next{0};
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(torch::stable::get_num_threads(), (n + block - 1) / block));
+  torch::stable::parallel_for(0, threads, 1, [&](int64_t, int64_t) {
+    auto state = init();
+    for (int64_t lo = next.fetch_add(block); lo < n; lo = next.fetch_add(block)) body(state, lo, std::min(n, lo + block));
+  });
+}
 
 // Scalar conversions shared by the kernels.
 float half_to_float(uint16_t h);

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -45,6 +46,9 @@ VL_AMX void configure_tiles() {
     cfg.rows[t] = kTile;
     cfg.colsb[t] = 64;
   }
+  // GCC 12 models ldtilecfg as reading only the config's first bytes and drops the stores above once
+  // this is inlined (the tiles then fault with SIGILL): make the whole struct visibly used.
+  __asm__ volatile("" : : "m"(cfg) : "memory");
   _tile_loadconfig(&cfg);
 }
 
@@ -116,11 +120,9 @@ VL_AMX void dequant_block(const QWeight& w, int64_t n0, int64_t chunks, uint8_t*
 // Weight rows are dequantised `per` 32-row blocks at a time (as many as fit in about 1.5 MB of L2), and
 // each pair of activation tiles is then used against all of them: the packed activations, which for 512
 // rows outgrow L2, stream from L3 once per `per` blocks instead of once per block.
+// wt0: this thread's 64-byte aligned buffer for `per` dequantised blocks; tiles already configured.
 VL_AMX void gemm_blocks(const QLinearArgs& a, const uint8_t* xp, int64_t mblocks, int64_t chunks, int64_t sb_lo,
-                        int64_t sb_hi, int64_t per) {
-  configure_tiles();
-  std::vector<uint8_t> raw(per * 2 * chunks * kTileBytes + 64);
-  uint8_t* wt0 = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(raw.data()) + 63) & ~uintptr_t(63));
+                        int64_t sb_hi, int64_t per, uint8_t* wt0) {
   alignas(64) float c[4][kTile][kTile];
   const int64_t n = a.w.n, nblocks = (n + 2 * kTile - 1) / (2 * kTile);
   for (int64_t sb = sb_lo; sb < sb_hi; ++sb) {
@@ -165,8 +167,20 @@ VL_AMX void gemm_blocks(const QLinearArgs& a, const uint8_t* xp, int64_t mblocks
       }
     }
   }
-  _tile_release();
 }
+
+// One thread's state: its weight-tile buffer; tiles configured on creation and released when it goes.
+struct AmxThread {
+  std::vector<uint8_t> raw;
+  uint8_t* wt;
+  VL_AMX explicit AmxThread(size_t bytes) : raw(bytes + 64) {
+    wt = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(raw.data()) + 63) & ~uintptr_t(63));
+    configure_tiles();
+  }
+  VL_AMX ~AmxThread() { _tile_release(); }
+  AmxThread(const AmxThread&) = delete;
+  AmxThread& operator=(const AmxThread&) = delete;
+};
 
 }  // namespace
 
@@ -184,9 +198,11 @@ void qgemm_amx(const QLinearArgs& a, const uint16_t* x_bf16) {
   const int64_t nblocks = (a.w.n + 2 * kTile - 1) / (2 * kTile);
   const int64_t per = std::max<int64_t>(1, (int64_t{3} << 19) / (2 * chunks * kTileBytes));  // ~1.5 MB of bf16 rows
   const int64_t sblocks = (nblocks + per - 1) / per;
-  torch::stable::parallel_for(0, sblocks, 1, [&](int64_t lo, int64_t hi) {
-    gemm_blocks(a, xp, mblocks, chunks, lo, hi, per);
-  });
+  const size_t wbytes = per * 2 * chunks * kTileBytes;
+  parallel_blocks(sblocks, 1, [&] { return std::make_unique<AmxThread>(wbytes); },
+                  [&](std::unique_ptr<AmxThread>& t, int64_t lo, int64_t hi) {
+                    gemm_blocks(a, xp, mblocks, chunks, lo, hi, per, t->wt);
+                  });
 }
 
 }  // namespace vl

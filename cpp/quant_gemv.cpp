@@ -25,14 +25,14 @@ namespace {
 
 constexpr int kRows = 8;  // activation rows per pass over the weights
 
-// Threads split output rows in blocks this large (a few hundred KB of weights each).
+// Threads take output rows in blocks this large (a few hundred KB of weights each).
 int64_t row_grain(const QWeight& w) { return std::max<int64_t>(4, (1 << 18) / std::max<int64_t>(1, w.k)); }
 
-// Runs body(row_lo, row_hi, m_lo, m_hi) over output rows split among threads and activation rows in
+// Runs body(row_lo, row_hi, m_lo, m_hi) over output rows shared out among threads and activation rows in
 // blocks of kRows, then adds the bias.
 template <class F>
 void for_rows(const QLinearArgs& a, F body) {
-  torch::stable::parallel_for(0, a.w.n, row_grain(a.w), [&](int64_t lo, int64_t hi) {
+  parallel_blocks(a.w.n, row_grain(a.w), [] { return 0; }, [&](int, int64_t lo, int64_t hi) {
     for (int64_t m0 = 0; m0 < a.m; m0 += kRows) body(lo, hi, m0, std::min<int64_t>(a.m, m0 + kRows));
     if (a.bias) {
       for (int64_t mm = 0; mm < a.m; ++mm) {
