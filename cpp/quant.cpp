@@ -269,6 +269,32 @@ extern "C" void vl_quant_linear(vl_tensor out, vl_tensor x_, vl_tensor q_, vl_te
   })
 }
 
+extern "C" int64_t vl_stream_read(vl_tensor t_) {
+  int64_t result = 0;
+  VL_OP("vl_stream_read", {
+    Tensor t = borrow(t_, "t");
+    expect(t.is_cpu() && t.is_contiguous(), "t must be a contiguous CPU tensor");
+    const uint64_t* p = static_cast<const uint64_t*>(t.data_ptr());
+    const int64_t words = t.numel() * static_cast<int64_t>(t.element_size()) / 8;
+    std::atomic<uint64_t> total{0};
+    // 256 KB blocks handed out like the kernels' rows, so that the bound and the kernels share a schedule
+    parallel_blocks(words, 1 << 15, [] { return 0; }, [&](int, int64_t lo, int64_t hi) {
+      uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      int64_t i = lo;
+      for (; i + 4 <= hi; i += 4) {
+        a0 += p[i];
+        a1 += p[i + 1];
+        a2 += p[i + 2];
+        a3 += p[i + 3];
+      }
+      for (; i < hi; ++i) a0 += p[i];
+      total += a0 + a1 + a2 + a3;
+    });
+    result = static_cast<int64_t>(total.load());
+  })
+  return result;
+}
+
 extern "C" int vl_quant_path(int request) {
   if (request < 0) return quant_active_path();
   if (request != kPathAuto && !quant_path_available(request)) return -1;

@@ -80,6 +80,10 @@ void vl_quant_linear(vl_tensor out, vl_tensor x, vl_tensor q, vl_tensor scale, v
  * 4 amx forces one. Returns the path in effect, or -1 (nothing changed) if the CPU lacks it. */
 int vl_quant_path(int request);
 
+/* Sums a contiguous CPU tensor's bytes as 64-bit words over libtorch's threads: a plain streaming read,
+ * the memory-bandwidth bound the quantised-kernel benchmark compares against. */
+int64_t vl_stream_read(vl_tensor t);
+
 /* CPU features seen at run time: 1 AVX-512 (F/BW/VL), 2 AVX512-VNNI, 4 AVX512-BF16, 8 AMX-BF16 usable
  * (the OS granted tile data), 16 AMX-INT8 usable. */
 int vl_cpu_flags(void);

@@ -77,6 +77,8 @@ public final class VlOps {
             @Cast("vl_tensor") Pointer q, @Cast("vl_tensor") Pointer scale, @Cast("vl_tensor") Pointer zero,
             @Cast("vl_tensor") Pointer bias, @Cast("int64_t") long bits, @Cast("int64_t") long group);
 
+    public static native @Cast("int64_t") long vl_stream_read(@Cast("vl_tensor") Pointer t);
+
     public static native int vl_quant_path(int request);
 
     public static native int vl_cpu_flags();
