@@ -59,6 +59,35 @@ void vl_reparam_merge(vl_tensor out_w, vl_tensor out_b, vl_tensor W, vl_tensor W
 void vl_fuse_projector(vl_tensor out_w, vl_tensor out_b, vl_tensor C_w, vl_tensor C_b,
                        vl_tensor S_w, vl_tensor S_b);
 
+/* Weight-only quantisation (layout: cpp/quant.h, HF compressed-tensors). bits 8: q int8 (n, k), scale
+ * float32 (n), zero int8 (n); bits 4: q int32 (n, k/8) of eight nibbles q+8 each, low first, scale
+ * float16 (n, k/group), zero int8 (n, k/group), group 32, 64 or 128. zero may be NULL (symmetric).
+ * w = (q - zero) * scale. None of these records an autograd graph. */
+
+/* Quantises a dense (n, k) float32/bfloat16/float16 weight; out_zero is left alone when symmetric. */
+void vl_quantize(vl_tensor out_q, vl_tensor out_scale, vl_tensor out_zero, vl_tensor w, int64_t bits,
+                 int64_t group, int symmetric);
+
+/* out (n, k) = the dequantised weight, dtype 0 float32, 1 bfloat16, 2 float16. */
+void vl_dequantize(vl_tensor out, vl_tensor q, vl_tensor scale, vl_tensor zero, int64_t bits,
+                   int64_t group, int dtype);
+
+/* out (..., n) = x (..., k) W^T + bias (bias may be NULL), in x's dtype, by the kernel path in effect. */
+void vl_quant_linear(vl_tensor out, vl_tensor x, vl_tensor q, vl_tensor scale, vl_tensor zero,
+                     vl_tensor bias, int64_t bits, int64_t group);
+
+/* Kernel path: request -1 reads it, 0 restores the automatic choice, 1 scalar, 2 avx512, 3 vnni,
+ * 4 amx forces one. Returns the path in effect, or -1 (nothing changed) if the CPU lacks it. */
+int vl_quant_path(int request);
+
+/* Sums a contiguous CPU tensor's bytes as 64-bit words over libtorch's threads: a plain streaming read,
+ * the memory-bandwidth bound the quantised-kernel benchmark compares against. */
+int64_t vl_stream_read(vl_tensor t);
+
+/* CPU features seen at run time: 1 AVX-512 (F/BW/VL), 2 AVX512-VNNI, 4 AVX512-BF16, 8 AMX-BF16 usable
+ * (the OS granted tile data), 16 AMX-INT8 usable. */
+int vl_cpu_flags(void);
+
 /* OpenBLAS's own thread pool (libtorch's GEMMs run on it): set it (returns the count now in effect,
  * or -1 when libtorch does not use OpenBLAS) and read it. */
 int vl_set_blas_threads(int n);

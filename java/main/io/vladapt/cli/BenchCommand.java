@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 /** {@code vladapt bench ...}: benchmarks that print medians and ratios against a baseline. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (medians and ratios).",
         subcommands = {BenchCommand.Ops.class, BenchCommand.Backbone.class, BenchCommand.Load.class, BenchCommand.Mma.class,
-                BenchDistCommand.class, BenchCommand.WriteModels.class, BenchCommand.Block.class, BenchCommand.Serve.class})
+                BenchDistCommand.class, BenchCommand.WriteModels.class, BenchCommand.Block.class, BenchCommand.Serve.class,
+                BenchCommand.Quant.class, BenchCommand.Gguf.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
@@ -192,6 +193,64 @@ final class BenchCommand implements Runnable {
             CliNatives.load(threads);
             java.nio.file.Path d = dir != null ? dir : java.nio.file.Path.of(System.getProperty("user.home"), ".cache", "vladapt", "bench-serve");
             new io.vladapt.bench.ServeBench(System.out).run(d, layers, skip7b, dtype);
+            return 0;
+        }
+    }
+
+    @Command(name = "quant", mixinStandardHelpOptions = true,
+            description = "Quantised linear kernels on LLaMA-7B shapes: streaming-read bandwidth, GEMV GB/s and 7B decode "
+                    + "tokens/s equivalent (bf16 vs int8 vs int4), GEMM GFLOP/s at 128 and 512 rows.")
+    static final class Quant implements Runnable {
+        @Option(names = "--threads", defaultValue = "2", description = "libtorch threads (default: ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--rounds", defaultValue = "9", description = "interleaved rounds (default: ${DEFAULT-VALUE})")
+        int rounds;
+
+        @Option(names = "--set-gb", defaultValue = "1.5",
+                description = "GB of weights each decode variant streams, well above the caches (default: ${DEFAULT-VALUE})")
+        double setGb;
+
+        @Option(names = "--schemes", split = ",", defaultValue = "int8,int4:128,int4:32",
+                description = "schemes to compare with bf16 (default: ${DEFAULT-VALUE})")
+        String[] schemes;
+
+        @Override
+        public void run() {
+            CliNatives.load(threads);
+            java.util.List<io.vladapt.quant.QuantScheme> s = new java.util.ArrayList<>();
+            for (String x : schemes) s.add(io.vladapt.quant.QuantScheme.parse(x));
+            new io.vladapt.bench.QuantBench(System.out, rounds, setGb, s).run();
+        }
+    }
+
+    @Command(name = "gguf", mixinStandardHelpOptions = true,
+            description = "Writes a LLaMA-shaped GGUF with random Q8_0 or Q4_0 weights, for running llama.cpp on the shape "
+                    + "VLAdapt benchmarks (bench/llamacpp-bench.mjs).")
+    static final class Gguf implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--type", required = true, description = "q8_0 or q4_0")
+        String type;
+
+        @Option(names = "--out", required = true, description = "the .gguf file to write")
+        java.nio.file.Path out;
+
+        @Option(names = "--layers", defaultValue = "32", description = "(default: ${DEFAULT-VALUE}, LLaMA-7B)")
+        int layers;
+
+        @Override
+        public Integer call() throws Exception {
+            io.vladapt.quant.GgufWriter.GgmlType t = switch (type.toLowerCase()) {
+                case "q8_0" -> io.vladapt.quant.GgufWriter.GgmlType.Q8_0;
+                case "q4_0" -> io.vladapt.quant.GgufWriter.GgmlType.Q4_0;
+                default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--type must be q8_0 or q4_0, got " + type);
+            };
+            var s7 = io.vladapt.bench.RandomLlamaGguf.Shape.LLAMA_7B;
+            var shape = new io.vladapt.bench.RandomLlamaGguf.Shape(layers, s7.hidden(), s7.ffn(), s7.heads(), s7.vocab());
+            long t0 = System.nanoTime();
+            io.vladapt.bench.RandomLlamaGguf.write(out, shape, t, 1);
+            System.out.printf("wrote %s: %s, %d layers, %.2f GB in %.1f s%n", out, type, layers,
+                    java.nio.file.Files.size(out) / 1e9, (System.nanoTime() - t0) / 1e9);
             return 0;
         }
     }

@@ -65,6 +65,24 @@ public final class VlOps {
             @Cast("vl_tensor") Pointer C_w, @Cast("vl_tensor") Pointer C_b,
             @Cast("vl_tensor") Pointer S_w, @Cast("vl_tensor") Pointer S_b);
 
+    public static native void vl_quantize(@Cast("vl_tensor") Pointer out_q, @Cast("vl_tensor") Pointer out_scale,
+            @Cast("vl_tensor") Pointer out_zero, @Cast("vl_tensor") Pointer w, @Cast("int64_t") long bits,
+            @Cast("int64_t") long group, int symmetric);
+
+    public static native void vl_dequantize(@Cast("vl_tensor") Pointer out, @Cast("vl_tensor") Pointer q,
+            @Cast("vl_tensor") Pointer scale, @Cast("vl_tensor") Pointer zero, @Cast("int64_t") long bits,
+            @Cast("int64_t") long group, int dtype);
+
+    public static native void vl_quant_linear(@Cast("vl_tensor") Pointer out, @Cast("vl_tensor") Pointer x,
+            @Cast("vl_tensor") Pointer q, @Cast("vl_tensor") Pointer scale, @Cast("vl_tensor") Pointer zero,
+            @Cast("vl_tensor") Pointer bias, @Cast("int64_t") long bits, @Cast("int64_t") long group);
+
+    public static native @Cast("int64_t") long vl_stream_read(@Cast("vl_tensor") Pointer t);
+
+    public static native int vl_quant_path(int request);
+
+    public static native int vl_cpu_flags();
+
     public static native int vl_set_blas_threads(int n);
 
     public static native int vl_blas_threads();
