@@ -25,11 +25,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -57,7 +59,7 @@ public final class MmaBench {
     private MmaBench() {}
 
     /** The two model shapes. */
-    enum Shape {
+    public enum Shape {
         DEMO(new LlamaConfig(256, 128, 352, 4, 4, 4, 32, 1e-5, 10000.0, null, 256, false, false, 1, List.of(2), 0, "float32"),
                 new ClipVisionConfig(64, 128, 6, 4, 32, 8, 3, "quick_gelu", 1e-5), 16, 56, 6, "demo"),
         LLAMA7B_STACK(new LlamaConfig(32000, 4096, 11008, 2, 32, 32, 128, 1e-6, 10000.0, null, 4096, false, false, 1, List.of(2), 0,
@@ -123,6 +125,15 @@ public final class MmaBench {
 
     /** Runs every configuration (each in its own process, rounds interleaved) and prints one table per shape. */
     public static void run(PrintStream out, int steps, int threads, int rounds, String python) throws IOException, InterruptedException {
+        run(out, steps, threads, rounds, python, EnumSet.allOf(Shape.class), true);
+    }
+
+    /**
+     * Runs the given shapes; {@code chat} adds the 7B-shaped chat measurement. On a CPU without native bf16 a
+     * 7B-shaped run takes many minutes per configuration, so the shapes can be chosen one at a time.
+     */
+    public static void run(PrintStream out, int steps, int threads, int rounds, String python, Set<Shape> shapes, boolean chat)
+            throws IOException, InterruptedException {
         VlOps.load();
         Threads.set(threads);
         out.printf("MMA training step (forward + backward + AdamW), random weights, %d threads; median of %d steps per run, "
@@ -132,7 +143,7 @@ public final class MmaBench {
         out.printf("GEMM rate measured here (linear, 128 x 4096 by 4096 x 11008): float32 %.0f GFLOP/s, bfloat16 %.0f GFLOP/s%n",
                 rate[0] / 1e9, rate[1] / 1e9);
         Path script = python == null ? null : pytorchScript();
-        for (Shape s : Shape.values()) {
+        for (Shape s : shapes) {
             Map<String, List<double[]>> runs = new LinkedHashMap<>();
             for (int r = 0; r < rounds; r++) {
                 for (Variant v : Variant.values()) {
@@ -167,6 +178,7 @@ public final class MmaBench {
                     med.get(Variant.F32.label()) / med.get(Variant.F32_NAIVE.label()), med.get(Variant.BF16.label()) / med.get(Variant.F32.label()),
                     med.get(Variant.BF16_CKPT.label()) / med.get(Variant.BF16.label()));
         }
+        if (!chat) return;
         out.println();
         for (ScalarType t : new ScalarType[] {ScalarType.Float, ScalarType.BFloat16}) {
             double[] plain = child(Shape.LLAMA7B_STACK, "chat-unmerged", t, false, false, steps, threads);

@@ -117,10 +117,16 @@ final class BenchCommand implements Runnable {
                 + "(the same model in PyTorch eager: f32, bf16 autocast, bf16 autocast + bf16 weights) interleaved with VLAdapt")
         String python;
 
+        @Option(names = "--shapes", split = ",", description = "shapes to run: DEMO, LLAMA7B_STACK (default: both)")
+        java.util.EnumSet<io.vladapt.bench.MmaBench.Shape> shapes = java.util.EnumSet.allOf(io.vladapt.bench.MmaBench.Shape.class);
+
+        @Option(names = "--no-chat", description = "skip the chat tokens/s measurement on the 7B-shaped stack")
+        boolean noChat;
+
         @Override
         public Integer call() throws Exception {
             io.vladapt.bench.MmaBench.run(System.out, steps, threads != null ? threads : Runtime.getRuntime().availableProcessors(), rounds,
-                    python);
+                    python, shapes, !noChat);
             return 0;
         }
     }

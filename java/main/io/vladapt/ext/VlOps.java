@@ -23,6 +23,11 @@ public final class VlOps {
         // thread competes with the JVM's own threads); sleeping workers cost ~10-50 us per region
         // instead. A value the user set is kept. See README "Threads".
         NativeEnv.setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        // The same for OpenBLAS (float32 GEMMs in bytedeco's libtorch): its pool threads spin for 2^28
+        // cycles (~0.1 s) after each GEMM, while libtorch's OpenMP threads run the elementwise ops between
+        // GEMMs on the same cores. 2^4 cycles makes them sleep at once: the demo-shaped float32 training
+        // step went from 0.7-2.3 s to 0.40-0.50 s on a loaded 2-core VM (README "Threads").
+        NativeEnv.setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
         // libtorch_cpu/libc10 first: libvladapt.so needs them and finds them by soname once loaded.
         Loader.load(org.bytedeco.pytorch.global.torch.class);
         Loader.load();
