@@ -44,7 +44,7 @@ class DemoLmQuantMeasure {
         Demo.Options o = Demo.Options.standard(dir).quiet(true);
         Path lmDir = new Demo(o, System.out).prepareLm();
         ScienceQa sqa = ScienceQa.load(dir.resolve("data"), false);
-        System.out.println(ScienceQaScore.header() + "   answer loss");
+        System.out.println(ScienceQaScore.header() + "   answer loss (teacher-forced, test split)");
         for (QuantScheme s : new QuantScheme[] {null, QuantScheme.int8(), QuantScheme.int4(32)}) {
             try (PointerScope scope = new PointerScope(); TextTokenizer tok = TextTokenizer.load(lmDir);
                  LlamaModel lm = LlamaLoader.load(lmDir, ScalarType.Float, "cpu", s);
@@ -75,7 +75,7 @@ class DemoLmQuantMeasure {
                             o.evalTokens(), true)) {
                         MmaEval.Result r = MmaEval.run(m, test, g, 32, false, new AnswerParser(AnswerParser.Mode.CHOICE,
                                 AnswerParser.Fallback.WRONG, 0), true);
-                        System.out.println(ScienceQaScore.row(s == null ? "float32" : s.toString(), r.table()) + String.format("   %.4f", loss));
+                        System.out.println(ScienceQaScore.row(s == null ? "float32" : s.toString(), r.table()) + String.format("   %.6f", loss));
                         assertTrue(Double.isFinite(loss));
                     }
                 }
