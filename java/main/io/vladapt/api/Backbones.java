@@ -7,6 +7,8 @@ import io.vladapt.io.ClipLoader;
 import io.vladapt.io.LlamaLoader;
 import io.vladapt.io.TextTokenizer;
 import io.vladapt.mma.MmaCheckpoint;
+import io.vladapt.mma.MmaMemory;
+import io.vladapt.quant.QuantScheme;
 import io.vladapt.nn.ClipVisionModel;
 import io.vladapt.nn.LlamaModel;
 import java.nio.file.Path;
@@ -35,14 +37,26 @@ public record Backbones(TextTokenizer tokenizer, LlamaModel llm, ClipVisionModel
      * @param vitHeads head count of an OpenAI-format ViT (0: width / 64)
      */
     public static Backbones load(Path llm, Path vit, String dtype, String device, int vitHeads) {
+        return load(llm, vit, dtype, device, vitHeads, null, null);
+    }
+
+    /**
+     * Loads all three with quantised frozen projections.
+     *
+     * @param quantize    the LLM's projections: "int8", "int4", "int4:64" ({@link QuantScheme#parse}); null or "" keeps
+     *                    them dense, unless the folder is pre-quantised (compressed-tensors), which loads as it is stored
+     * @param quantizeVit the ViT's, likewise
+     */
+    public static Backbones load(Path llm, Path vit, String dtype, String device, int vitHeads, String quantize, String quantizeVit) {
         VlOps.load();
         String at = Devices.parse(device);
         ScalarType t = dtype(dtype, at);
+        QuantScheme lq = scheme(quantize), vq = scheme(quantizeVit);
         TextTokenizer tok = TextTokenizer.load(llm);
         LlamaModel lm = null;
         try {
-            lm = LlamaLoader.load(llm, t, at);
-            ClipVisionModel v = ClipLoader.load(vit, t, at, vitHeads);
+            lm = LlamaLoader.load(llm, t, at, lq);
+            ClipVisionModel v = ClipLoader.load(vit, t, at, vitHeads, vq);
             return new Backbones(tok, lm, v, llm, vit, t);
         } catch (RuntimeException e) {
             if (lm != null) lm.close();
@@ -57,6 +71,21 @@ public record Backbones(TextTokenizer tokenizer, LlamaModel llm, ClipVisionModel
      */
     public static ScalarType dtype(String name, String device) {
         return Precision.resolve(name, device).dtype();
+    }
+
+    /** A --quantize value as users write it ("int8", "int4", "int4:64", "none"); null, "" or "none" is null (dense). */
+    public static QuantScheme scheme(String text) {
+        if (text == null || text.isBlank() || text.trim().equalsIgnoreCase("none")) return null;
+        return QuantScheme.parse(text);
+    }
+
+    /**
+     * How the projections will be held, for the memory check before loading: the schemes asked for, or
+     * those a pre-quantised folder's config.json names.
+     */
+    public static MmaMemory.Quant quantization(Path llm, Path vit, String quantize, String quantizeVit) {
+        QuantScheme lq = scheme(quantize), vq = scheme(quantizeVit);
+        return new MmaMemory.Quant(lq != null ? lq : LlamaLoader.storedQuantization(llm), vq != null ? vq : LlamaLoader.storedQuantization(vit));
     }
 
     /** What adapters trained on these backbones record about them (checked when they are loaded). */

@@ -71,9 +71,10 @@ public final class LavinTraining {
             throw new IllegalArgumentException("no training data: give a ScienceQA folder, Alpaca JSON and/or LLaVA JSON");
         }
         boolean checkpointing = Devices.isCpu(c.device) ? MmaMemory.checkTraining(LlamaLoader.config(c.llm),
-                ClipLoader.config(c.vit, c.vitHeads), Backbones.dtype(c.dtype, c.device), c.batch, c.maxSeqLen, c.checkpointing)
+                ClipLoader.config(c.vit, c.vitHeads), Backbones.dtype(c.dtype, c.device),
+                Backbones.quantization(c.llm, c.vit, c.quantize, c.quantizeVit), c.batch, c.maxSeqLen, c.checkpointing)
                 : c.checkpointing.equals("on");
-        try (Backbones b = Backbones.load(c.llm, c.vit, c.dtype, c.device, c.vitHeads);
+        try (Backbones b = Backbones.load(c.llm, c.vit, c.dtype, c.device, c.vitHeads, c.quantize, c.quantizeVit);
              MmaModel m = new MmaModel(b.llm(), b.vit(), MmaAdapters.init(c.shape.config(b.llm().config(), b.vit().config()), c.seed)
                      .to(c.device.equals("cpu") ? "cpu" : io.vladapt.nn.Tensors.deviceName(b.llm().lmHead())), b.tokenizer());
              MmaData train = new MmaData()) {
@@ -158,7 +159,7 @@ public final class LavinTraining {
     public static final class Config {
         final Path llm, vit, out;
         Path scienceQa, alpaca, llava, llavaImages, initAdapter;
-        String split = "train", dtype = "auto", device = "cpu", checkpointing = "auto";
+        String split = "train", dtype = "auto", device = "cpu", checkpointing = "auto", quantize, quantizeVit;
         ScienceQaPrompt prompt = ScienceQaPrompt.lavin();
         AdapterShape shape = AdapterShape.LAVIN;
         Preprocess preprocess = Preprocess.LAVIN;
@@ -189,6 +190,14 @@ public final class LavinTraining {
         public Config prompt(ScienceQaPrompt p) { prompt = p; return this; }
 
         public Config dtype(String d) { dtype = d; return this; }
+        /**
+         * LaVIN-lite: the LLM's frozen projections quantised as they load, "int8", "int4", "int4:64", "int4:32"
+         * (null: dense; a pre-quantised folder loads as stored). Adapters get their gradients through the
+         * dequantised weights, which have none; activation checkpointing is then on unless "off" is asked for.
+         */
+        public Config quantize(String scheme) { quantize = scheme; return this; }
+        /** The same for the ViT's projections (default: dense). */
+        public Config quantizeVit(String scheme) { quantizeVit = scheme; return this; }
         /** "cpu" (default), "cuda", "cuda:N". */
         public Config device(String d) { device = d; return this; }
         /** Activation checkpointing of the frozen blocks: "auto" (default: when training would not fit otherwise), "on", "off". */

@@ -25,7 +25,7 @@ public final class ModelLoader {
 
     private final Method method;
     private final Path llm, vit, adapter, vpg, projector;
-    private String dtype = "auto", device = "cpu";
+    private String dtype = "auto", device = "cpu", quantize, quantizeVit;
     private Integer threads;
     private boolean merged;
     private Preprocess preprocess;
@@ -50,6 +50,23 @@ public final class ModelLoader {
      */
     public ModelLoader dtype(String d) {
         this.dtype = d;
+        return this;
+    }
+
+    /**
+     * Weight-only quantisation of the LLM's frozen projections as they load: "int8" (per output channel),
+     * "int4" (groups of 128), "int4:64", "int4:32" (CPU only; null: dense). A pre-quantised folder
+     * (compressed-tensors) loads quantised without it. LaVIN answers come from the unmerged adapters then,
+     * even with {@link #merged}: adapters cannot fold into quantised weights.
+     */
+    public ModelLoader quantize(String scheme) {
+        this.quantize = scheme;
+        return this;
+    }
+
+    /** The same for the ViT's projections (default: dense). */
+    public ModelLoader quantizeVit(String scheme) {
+        this.quantizeVit = scheme;
         return this;
     }
 
@@ -130,10 +147,10 @@ public final class ModelLoader {
         if (Devices.isCpu(device)) {
             // refuse before loading what cannot fit: the weights and one sequence's cache (batches grow it later)
             var lc = LlamaLoader.config(llm);
-            MmaMemory.checkInference("loading the model", lc, ClipLoader.config(vit, vitHeads), Backbones.dtype(dtype, device), 1,
-                    Math.min(1024, lc.maxPositions()));
+            MmaMemory.checkInference("loading the model", lc, ClipLoader.config(vit, vitHeads), Backbones.dtype(dtype, device),
+                    Backbones.quantization(llm, vit, quantize, quantizeVit), 1, Math.min(1024, lc.maxPositions()));
         }
-        Backbones b = Backbones.load(llm, vit, dtype, device, vitHeads);
+        Backbones b = Backbones.load(llm, vit, dtype, device, vitHeads, quantize, quantizeVit);
         try {
             Backend backend = method == Method.LAVIN ? lavin(b) : vpgTrans(b);
             return new VisionLanguageModel(backend, maxBatch, queueCapacity, maxImagePixels);

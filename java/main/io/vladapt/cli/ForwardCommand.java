@@ -85,8 +85,8 @@ final class ForwardCommand implements Callable<Integer> {
                 tokens = tok.encode(text, true);
             }
         }
-        io.vladapt.nn.MemoryPlan.checkLlm("forward", LlamaLoader.config(model), type, 1, tokens.length);
-        try (LlamaModel m = LlamaLoader.load(model, type, compute.device())) {
+        io.vladapt.nn.MemoryPlan.checkLlm("forward", LlamaLoader.config(model), type, compute.quantize(model), 1, tokens.length);
+        try (LlamaModel m = LlamaLoader.load(model, type, compute.device(), compute.quantize.llm())) {
             long vocab = m.config().vocabSize();
             for (long t : tokens) {
                 if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + vocab + ")");
@@ -101,7 +101,7 @@ final class ForwardCommand implements Callable<Integer> {
     }
 
     private void runVision(ScalarType type, Map<String, Tensor> result) {
-        try (ClipVisionModel v = ClipLoader.load(vision, type, compute.device(), visionHeads)) {
+        try (ClipVisionModel v = ClipLoader.load(vision, type, compute.device(), visionHeads, compute.quantize.vit())) {
             ImagePipeline pipe = io.vladapt.api.Preprocess.parse(preprocess).pipeline(v.config().imageSize());
             for (Path p : images) if (!Files.isRegularFile(p)) throw new IllegalArgumentException("no image file " + p);
             Tensor pixels = pipe.load(images).to(type);                       // written as the model saw them

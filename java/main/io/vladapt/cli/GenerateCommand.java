@@ -54,8 +54,9 @@ final class GenerateCommand implements Callable<Integer> {
             List<long[]> ids = new ArrayList<>();
             for (String p : prompts) ids.add(tok.encode(p, true));
             int longest = ids.stream().mapToInt(i -> i.length).max().orElse(0);
-            io.vladapt.nn.MemoryPlan.checkLlm("generate", LlamaLoader.config(model), compute.dtype(), ids.size(), (long) longest + maxNewTokens);
-            try (LlamaModel m = LlamaLoader.load(model, compute.dtype(), compute.device())) {
+            io.vladapt.nn.MemoryPlan.checkLlm("generate", LlamaLoader.config(model), compute.dtype(), compute.quantize(model), ids.size(),
+                    (long) longest + maxNewTokens);
+            try (LlamaModel m = LlamaLoader.load(model, compute.dtype(), compute.device(), compute.quantize.llm())) {
                 run(m, tok, ids, g, out);
             }
         }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code vladapt} command line. */
 @Command(name = "vladapt", mixinStandardHelpOptions = true, version = "vladapt 0.1.0",
         description = "Vision for LLMs on the JVM: LaVIN's Mixture-of-Modality Adaptation and VPGTrans over libtorch.",
-        subcommands = {DemoCommand.class, MmaCommand.class, VpgTransCommand.class, ServeCommand.class, ForwardCommand.class, GenerateCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, MmaCommand.class, VpgTransCommand.class, ServeCommand.class, ForwardCommand.class, GenerateCommand.class, QuantizeCommand.class, BenchCommand.class,
                 LaunchCommand.class})
 public final class Main implements Runnable {
     @Override

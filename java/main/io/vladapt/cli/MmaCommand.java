@@ -77,6 +77,14 @@ final class MmaCommand implements Runnable {
             return compute.dtype;
         }
 
+        String quantize() {
+            return compute.quantize.llm;
+        }
+
+        String quantizeVit() {
+            return compute.quantize.vit;
+        }
+
         String device() {
             return compute.device();
         }
@@ -84,12 +92,13 @@ final class MmaCommand implements Runnable {
         /** Refuses, before loading, a run that would not fit in memory (host memory: the CPU). */
         void checkInference(String what, int batch, int positions) {
             if (!Devices.isCpu(compute.device())) return;
-            MmaMemory.checkInference(what, LlamaLoader.config(lm), ClipLoader.config(vit, vitHeads), compute.dtype(), batch, positions);
+            MmaMemory.checkInference(what, LlamaLoader.config(lm), ClipLoader.config(vit, vitHeads), compute.dtype(),
+                    Backbones.quantization(lm, vit, quantize(), quantizeVit()), batch, positions);
         }
 
         /** Tokenizer, LLM and ViT, loaded once. */
         Backbones load() {
-            return Backbones.load(lm, vit, compute.dtype, compute.device(), vitHeads);
+            return Backbones.load(lm, vit, compute.dtype, compute.device(), vitHeads, quantize(), quantizeVit());
         }
     }
 
@@ -216,6 +225,7 @@ final class MmaCommand implements Runnable {
         public Integer call() throws Exception {
             models.threads();
             LavinTraining.Config c = LavinTraining.config(models.lm, models.vit, out).dtype(models.dtype()).device(models.device())
+                    .quantize(models.quantize()).quantizeVit(models.quantizeVit())
                     .checkpointing(checkpointing).vitHeads(models.vitHeads)
                     .shape(adapter.shape()).preprocess(models.preprocess()).prompt(fmt.prompt()).split(split).epochs(epochs).batch(batch)
                     .accum(accum).blr(blr).warmupEpochs(warmup).weightDecay(weightDecay).clipNorm(clip).seed(seed).maxSeqLen(maxSeqLen)
@@ -405,6 +415,7 @@ final class MmaCommand implements Runnable {
             models.checkInference("mma chat", 1, 512 + decoding.maxNew);
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             try (VisionLanguageModel m = VisionLanguageModel.lavin(models.lm, models.vit, adapter).dtype(models.dtype()).device(models.device())
+                    .quantize(models.quantize()).quantizeVit(models.quantizeVit())
                     .vitHeads(models.vitHeads)
                     .pthShape(adapterOpts.shape()).merged(decoding.merged).preprocess(models.preprocess()).template(template).load()) {
                 long t0 = System.nanoTime();

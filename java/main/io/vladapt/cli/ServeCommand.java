@@ -39,6 +39,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "libtorch and OpenBLAS threads (default: all cores)")
     Integer threads;
 
+    @picocli.CommandLine.Mixin
+    QuantizeOptions quantize = new QuantizeOptions();
+
     @Option(names = "--merged", description = "LaVIN: fold the LLM adapters into q/k/v per modality")
     boolean merged;
 
@@ -88,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
         if (vpg != null && projector == null) throw new IllegalArgumentException("--vpg needs --projector");
         ModelLoader loader = adapter != null ? VisionLanguageModel.lavin(lm, vit, adapter).merged(merged)
                 : VisionLanguageModel.vpgTrans(lm, vit, vpg, projector);
-        loader.dtype(dtype).maxBatch(maxBatch).queueCapacity(queue).maxImagePixels(maxPixels);
+        loader.dtype(dtype).quantize(quantize.llm).quantizeVit(quantize.vit).maxBatch(maxBatch).queueCapacity(queue).maxImagePixels(maxPixels);
         if (preprocess != null) loader.preprocess(Preprocess.parse(preprocess));
         if (template != null) loader.template(template);
         if (id != null) loader.id(id);

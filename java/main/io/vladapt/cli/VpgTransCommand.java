@@ -210,6 +210,9 @@ final class VpgTransCommand implements Runnable {
         @Option(names = "--quiet")
         boolean quiet;
 
+        @Mixin
+        QuantizeOptions quantize = new QuantizeOptions();
+
         Recipe recipe() {
             return new Recipe(lr, minLr, warmup, epochs, batch, accum, factor, wd, seed);
         }
@@ -218,7 +221,8 @@ final class VpgTransCommand implements Runnable {
         int run(Path vpgDir, Path projectorDir, VpgTask.Part part, TrainConfig tc, String label) throws Exception {
             CliNatives.load(threads);
             VlDataset d = VlDataset.load(data.files(), true);
-            try (ClipVisionModel v = ClipLoader.load(vit, ScalarType.Float); FrozenLlm l = FrozenLlm.load(llm, llm.getFileName().toString())) {
+            try (ClipVisionModel v = ClipLoader.load(vit, ScalarType.Float, "cpu", 0, quantize.vit());
+                 FrozenLlm l = FrozenLlm.load(llm, llm.getFileName().toString(), quantize.llm())) {
                 Tensor features;
                 try (Vpg probe = vpgDir != null ? Vpgs.load(vpgDir) : freshVpg(v)) {
                     features = VitFeatures.compute(v, io.vladapt.demo.SceneVit.pipeline(v.config()), d.images(), probe, 64);

@@ -124,6 +124,18 @@ public final class Demo {
         out.println("plots: " + runs.resolve("training.png") + ", " + runs.resolve("accuracy.png"));
     }
 
+    /**
+     * The data and LM phases alone, cached as the demo caches them: the LM folder (measurements on the
+     * demo LM, e.g. of quantisation, without the ViT and MMA phases).
+     */
+    public Path prepareLm() throws IOException {
+        Path data = o.dir().resolve("data"), lmDir = o.dir().resolve("lm");
+        phase("synthetic ScienceQA", () -> ensureData(data));
+        ScienceQa sqa = ScienceQa.load(data, false);
+        phase("tokenizer + language model", () -> ensureLm(sqa, lmDir));
+        return lmDir;
+    }
+
     private List<Trainer.Metric> trainAndEvaluate(String label, boolean vision, LlamaModel lm, ClipVisionModel vit, TextTokenizer tok,
                                                   ScienceQa sqa, ImagePipeline pipe, MmaConfig mc, Path runs,
                                                   Map<String, Map<String, ScienceQaScore.Cell>> tables, Map<String, Long> trainable,

@@ -33,20 +33,34 @@ public final class ClipLoader {
 
     /** On {@code device} ("cpu", "cuda:0"), each tensor converted as it is read. */
     public static ClipVisionModel load(Path path, ScalarType dtype, String device, int heads) {
-        return load(path, new LlamaLoader.Placement(dtype, device), heads);
+        return load(path, dtype, device, heads, null);
+    }
+
+    /**
+     * As {@link #load(Path, ScalarType, String, int)}, with the blocks' projections (q/k/v/out_proj,
+     * fc1/fc2) quantised as they are read ({@code quantize}), or read quantised from a compressed-tensors
+     * folder (whose scheme {@code quantize}, if given, must match). Quantised towers run on the CPU.
+     */
+    public static ClipVisionModel load(Path path, ScalarType dtype, String device, int heads, io.vladapt.quant.QuantScheme quantize) {
+        ProjectionQuant quant = ProjectionQuant.of(Files.isDirectory(path) ? path.resolve("config.json") : null, quantize, device);
+        return load(path, new LlamaLoader.Placement(dtype, device), heads, quant);
     }
 
     private static ClipVisionModel load(Path path, LlamaLoader.Placement dtype, int heads) {
+        return load(path, dtype, heads, ProjectionQuant.NONE);
+    }
+
+    private static ClipVisionModel load(Path path, LlamaLoader.Placement dtype, int heads, ProjectionQuant quant) {
         if (Files.isDirectory(path)) {
             ClipVisionConfig c = ModelConfigs.clipVisionFromHf(path.resolve("config.json"));
             try (TensorSource src = LlamaLoader.hfWeights(path)) {
                 // transformers 4 and hub CLIPModel files say vision_model.*; transformers 5's CLIPVisionModel does not
-                boolean prefixed = src.has(P + "embeddings.class_embedding");
-                return build(c, dtype, src, n -> prefixed ? n : n.substring(P.length()), (n, t) -> t);
+                boolean prefixed = src.has(P + "embeddings.class_embedding") || src.has(P + "pre_layrnorm.weight");
+                return build(c, dtype, src, n -> prefixed ? n : n.substring(P.length()), (n, t) -> t, quant);
             }
         }
         try (TorchCheckpoint ck = TorchCheckpoint.open(path); TensorSource src = ck.stateDict()) {
-            return loadOpenAi(src, dtype, heads);
+            return loadOpenAi(src, dtype, heads, quant);
         }
     }
 
@@ -56,12 +70,12 @@ public final class ClipLoader {
      * The config comes from the shapes (heads = width / 64 unless given).
      */
     static ClipVisionModel loadOpenAi(TensorSource src, ScalarType dtype, int heads) {
-        return loadOpenAi(src, new LlamaLoader.Placement(dtype, "cpu"), heads);
+        return loadOpenAi(src, new LlamaLoader.Placement(dtype, "cpu"), heads, ProjectionQuant.NONE);
     }
 
-    private static ClipVisionModel loadOpenAi(TensorSource src, LlamaLoader.Placement dtype, int heads) {
+    private static ClipVisionModel loadOpenAi(TensorSource src, LlamaLoader.Placement dtype, int heads, ProjectionQuant quant) {
         String v = openAiPrefix(src);
-        return build(openAiConfig(src, heads), dtype, src, n -> v + openAiName(n).substring("visual.".length()), ClipLoader::splitQkv);
+        return build(openAiConfig(src, heads), dtype, src, n -> v + openAiName(n).substring("visual.".length()), ClipLoader::splitQkv, quant);
     }
 
     /** The config of a tower without loading its weights (for the memory check). */
@@ -142,12 +156,15 @@ public final class ClipLoader {
     }
 
     private static ClipVisionModel build(ClipVisionConfig c, LlamaLoader.Placement at, TensorSource src,
-                                         LlamaLoader.NameMap names, LlamaLoader.Fix fix) {
+                                         LlamaLoader.NameMap names, LlamaLoader.Fix fix, ProjectionQuant quant) {
+        Map<String, long[]> want = ClipVisionModel.parameterShapes(c);
+        quant.checkShapes(src.describe(), want);
         Params params = new Params();
         try {
-            for (Map.Entry<String, long[]> e : ClipVisionModel.parameterShapes(c).entrySet()) {
+            for (Map.Entry<String, long[]> e : want.entrySet()) {
                 String file = names.fileName(e.getKey());
-                if (!src.has(file)) throw new FormatException(src.describe() + ": missing tensor '" + file + "'");
+                if (!quant.present(src, e.getKey(), file)) throw new FormatException(src.describe() + ": missing tensor '" + file + "'");
+                if (quant.loadsQuantized(src, e.getKey(), file)) continue;      // second pass
                 try (PointerScope scope = new PointerScope()) {
                     Tensor t = fix.apply(e.getKey(), src.load(file));
                     long[] got = io.vladapt.ext.OpCheck.shape(t);
@@ -158,7 +175,9 @@ public final class ClipLoader {
                     params.put(e.getKey(), at.apply(t));
                 }
             }
-            return new ClipVisionModel(c, params);
+            Map<String, io.vladapt.nn.Projection> layers = quant.load(src, want, names::fileName, fix::apply, params,
+                    new java.util.HashSet<>());
+            return new ClipVisionModel(c, params, layers, quant.active() ? quant.scheme().toString() : null);
         } catch (RuntimeException ex) {
             params.close();
             throw ex;

@@ -3,6 +3,7 @@ package io.vladapt.io;
 import io.vladapt.nn.LlamaConfig;
 import io.vladapt.nn.LlamaModel;
 import io.vladapt.nn.Params;
+import io.vladapt.quant.QuantScheme;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,8 +45,28 @@ public final class LlamaLoader {
 
     /** Weights in {@code dtype} on {@code device} ("cpu", "cuda:0"), converted tensor by tensor as they are read. */
     public static LlamaModel load(Path dir, ScalarType dtype, String device) {
+        return load(dir, dtype, device, null);
+    }
+
+    /**
+     * As {@link #load(Path, ScalarType, String)}, with the frozen projections (q/k/v/o, gate/up/down)
+     * quantised: {@code quantize} quantises a dense checkpoint as it is read (one dense weight in memory
+     * at a time); a compressed-tensors folder (config.json with quantization_config) loads quantised as
+     * its config says, and {@code quantize}, if given, must name the same scheme. Embeddings, norms and the
+     * LM head stay dense in {@code dtype}; quantised models run on the CPU.
+     *
+     * @param quantize the scheme, or null (dense, unless the folder is pre-quantised)
+     */
+    public static LlamaModel load(Path dir, ScalarType dtype, String device, QuantScheme quantize) {
         Placement at = new Placement(dtype, device);
-        return detect(dir) == Layout.HF ? loadHf(dir, at) : loadMeta(dir, at);
+        if (detect(dir) == Layout.HF) return loadHf(dir, at, ProjectionQuant.of(dir.resolve("config.json"), quantize, device));
+        return loadMeta(dir, at, ProjectionQuant.of(null, quantize, device));
+    }
+
+    /** The scheme a folder's config.json names (a pre-quantised compressed-tensors checkpoint), or null. */
+    public static QuantScheme storedQuantization(Path dir) {
+        if (!Files.isDirectory(dir)) return null;
+        return ProjectionQuant.of(dir.resolve("config.json"), null, "cpu").stored();
     }
 
     public static LlamaConfig config(Path dir) {
@@ -55,10 +76,10 @@ public final class LlamaLoader {
         }
     }
 
-    private static LlamaModel loadHf(Path dir, Placement dtype) {
+    private static LlamaModel loadHf(Path dir, Placement dtype, ProjectionQuant quant) {
         LlamaConfig c = ModelConfigs.llamaFromHf(dir.resolve("config.json"));
         try (TensorSource src = hfWeights(dir)) {
-            return build(c, dtype, src, name -> src.has(name) ? name : null, (name, t) -> t);
+            return build(c, dtype, src, name -> name, (name, t) -> t, quant);
         }
     }
 
@@ -87,7 +108,7 @@ public final class LlamaLoader {
         return ModelConfigs.llamaFromMeta(dir.resolve("params.json"), vocab, bos, eos);
     }
 
-    private static LlamaModel loadMeta(Path dir, Placement dtype) {
+    private static LlamaModel loadMeta(Path dir, Placement dtype, ProjectionQuant quant) {
         try (MetaCheckpoint ckpt = MetaCheckpoint.open(dir)) {
             LlamaConfig c = metaConfig(dir, ckpt);
             int hd = c.headDim();
@@ -95,7 +116,7 @@ public final class LlamaLoader {
                 if (name.endsWith("self_attn.q_proj.weight")) return metaToHfRotary(t, c.numHeads(), hd);
                 if (name.endsWith("self_attn.k_proj.weight")) return metaToHfRotary(t, c.numKvHeads(), hd);
                 return t;
-            });
+            }, quant);
         }
     }
 
@@ -148,22 +169,25 @@ public final class LlamaLoader {
         Tensor apply(String hfName, Tensor t);
     }
 
-    private static LlamaModel build(LlamaConfig c, Placement at, TensorSource src, NameMap names, Fix fix) {
+    private static LlamaModel build(LlamaConfig c, Placement at, TensorSource src, NameMap names, Fix fix, ProjectionQuant quant) {
         Map<String, long[]> want = LlamaModel.parameterShapes(c);
         List<String> missing = new ArrayList<>();
         for (String n : want.keySet()) {
             String f = names.fileName(n);
-            if (f == null || !src.has(f)) missing.add(f == null ? n : f);
+            if (!quant.present(src, n, f)) missing.add(f == null ? n : f);
         }
         if (!missing.isEmpty()) {
             throw new FormatException(src.describe() + ": missing tensor" + (missing.size() > 1 ? "s " : " ")
                     + String.join(", ", missing.subList(0, Math.min(5, missing.size())))
                     + (missing.size() > 5 ? " and " + (missing.size() - 5) + " more" : ""));
         }
+        quant.checkShapes(src.describe(), want);
         Params params = new Params();
+        Set<String> consumed = new java.util.HashSet<>();
         try {
             for (Map.Entry<String, long[]> e : want.entrySet()) {
                 String file = names.fileName(e.getKey());
+                if (quant.loadsQuantized(src, e.getKey(), file)) continue;      // second pass
                 TensorInfo info = src.info(file);
                 long[] shape = info.shape();
                 if (!java.util.Arrays.equals(shape, e.getValue())) {
@@ -174,18 +198,20 @@ public final class LlamaLoader {
                     Tensor t = at.apply(fix.apply(e.getKey(), src.load(file)));
                     params.put(e.getKey(), t);
                 }
+                consumed.add(file);
             }
-            warnUnused(src, want.keySet(), names);
-            return new LlamaModel(c, params, at.dtype());
+            Map<String, io.vladapt.nn.Projection> layers = quant.load(src, want, names::fileName, fix::apply, params, consumed);
+            warnUnused(src, consumed);
+            return new LlamaModel(c, params, at.dtype(), layers, quant.active() ? quant.scheme().toString() : null);
         } catch (RuntimeException ex) {
             params.close();
             throw ex;
         }
     }
 
-    private static void warnUnused(TensorSource src, Set<String> used, NameMap names) {
+    private static void warnUnused(TensorSource src, Set<String> consumed) {
         Set<String> fileNames = new TreeSet<>(src.names());
-        for (String n : used) fileNames.remove(names.fileName(n));
+        fileNames.removeAll(consumed);
         fileNames.removeIf(n -> n.endsWith("rotary_emb.inv_freq") || n.equals("lm_head.weight") || n.equals("rope.freqs"));
         if (!fileNames.isEmpty()) {
             System.err.println("vladapt: " + src.describe() + ": ignoring " + fileNames.size() + " tensor(s) the model does not use, e.g. "

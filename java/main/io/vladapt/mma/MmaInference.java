@@ -29,6 +29,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>With {@code merged}, each modality's LLM adapters are folded into that modality's q/k/v
  * projections (re-parameterisation) and the LLM runs with no adapter at all; the ViT adapters, whose
  * routing depends on the image, stay unmerged. Answers equal the unmerged path's (tested).
+ *
+ * <p>A quantised LLM has no dense q/k/v to fold into (re-quantising W + W M A would change the answers),
+ * so with {@code merged} it keeps the adapters on the fused kernel, exactly the unmerged path: same
+ * answers by construction (tested), and a note says so once.
  */
 public final class MmaInference implements AutoCloseable {
     private final MmaModel model;
@@ -40,7 +44,17 @@ public final class MmaInference implements AutoCloseable {
 
     public MmaInference(MmaModel model, boolean merged) {
         this.model = model;
-        this.merged = merged;
+        boolean quantised = model.llm().quantization() != null;
+        if (merged && quantised) {
+            System.err.println("vladapt: --merged with a " + model.llm().quantization() + " LLM: adapters cannot fold into quantised "
+                    + "weights, so they stay unmerged (the fused adapter kernel; same answers)");
+        }
+        this.merged = merged && !quantised;
+    }
+
+    /** Whether the adapters are folded into q/k/v (false for a quantised LLM even when merging was asked for). */
+    public boolean merged() {
+        return merged;
     }
 
     /** Generated answer text per prompt. */

@@ -4,6 +4,7 @@ import io.vladapt.ext.Precision;
 import io.vladapt.nn.ClipVisionConfig;
 import io.vladapt.nn.LlamaConfig;
 import io.vladapt.nn.MemoryPlan;
+import io.vladapt.quant.QuantScheme;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -28,12 +29,46 @@ public final class MmaMemory {
 
     /** Chat or evaluation: weights, a KV cache for batch x positions, one pass's transients. */
     public static MemoryPlan inference(LlamaConfig l, ClipVisionConfig v, ScalarType t, int batch, int positions) {
-        return new MemoryPlan(Precision.name(t)).add("LLM weights", MemoryPlan.llmWeights(l, t)).add("ViT weights", MemoryPlan.vitWeights(v, t))
+        return inference(l, v, t, Quant.NONE, batch, positions);
+    }
+
+    /**
+     * How the frozen projections are held: the LLM's and the ViT's schemes (null: dense).
+     * {@link io.vladapt.quant.QuantScheme} sizes are codes + scales + zero points.
+     */
+    public record Quant(QuantScheme llm, QuantScheme vit) {
+        public static final Quant NONE = new Quant(null, null);
+
+        String label(ScalarType t) {
+            String s = Precision.name(t);
+            if (llm != null) s += " with " + llm + " LLM weights";
+            if (vit != null) s += (llm != null ? " and " : " with ") + vit + " ViT weights";
+            return s;
+        }
+
+        Quant llm(QuantScheme q) {
+            return new Quant(q, vit);
+        }
+    }
+
+    /** As {@link #inference(LlamaConfig, ClipVisionConfig, ScalarType, int, int)} with quantised projections. */
+    public static MemoryPlan inference(LlamaConfig l, ClipVisionConfig v, ScalarType t, Quant q, int batch, int positions) {
+        return new MemoryPlan(q.label(t)).add("LLM weights", MemoryPlan.llmWeights(l, t, q.llm()))
+                .add("ViT weights", MemoryPlan.vitWeights(v, t, q.vit()))
                 .add("KV cache", MemoryPlan.kvCache(l, batch, positions, t)).add("activations", MemoryPlan.forwardPass(l, batch, positions, t));
     }
 
     /** One micro-batch of training (batch x seqLen positions, every sample with an image: the worst case). */
     public static MemoryPlan training(LlamaConfig l, ClipVisionConfig v, ScalarType t, int batch, int seqLen, boolean checkpointing) {
+        return training(l, v, t, Quant.NONE, batch, seqLen, checkpointing);
+    }
+
+    /**
+     * As {@link #training(LlamaConfig, ClipVisionConfig, ScalarType, int, int, boolean)} with quantised
+     * projections: their input gradient runs through a dequantised copy in t that autograd keeps until
+     * backward, so the plan adds every such copy without checkpointing, one block's with it.
+     */
+    public static MemoryPlan training(LlamaConfig l, ClipVisionConfig v, ScalarType t, Quant q, int batch, int seqLen, boolean checkpointing) {
         int s = MemoryPlan.bytes(t);
         long tokens = (long) batch * seqLen, d = l.hiddenSize();
         long vitTokens = (long) batch * ((long) (v.imageSize() / v.patchSize()) * (v.imageSize() / v.patchSize()) + 1);
@@ -53,9 +88,13 @@ public final class MmaMemory {
         MmaConfig c = new MmaConfig(l.numLayers(), l.hiddenSize(), v.numLayers(), v.hiddenSize(), 8, new AdapterSettings(2, 1, 10, 0.1),
                 new AdapterSettings(2, 1, 10, 0.1), 128, Math.min(6, v.numLayers()), false);
         long adapters = MmaAdapters.count(c) * 4L * 4;                                  // weights, gradients, two AdamW moments
-        String label = Precision.name(t) + (checkpointing ? " with activation checkpointing" : "");
-        return new MemoryPlan(label).add("LLM weights", MemoryPlan.llmWeights(l, t)).add("ViT weights", MemoryPlan.vitWeights(v, t))
-                .add("activations", activations + head).add("adapters + AdamW", adapters);
+        String label = q.label(t) + (checkpointing ? (q.llm() != null || q.vit() != null ? ", " : " with ") + "activation checkpointing" : "");
+        long llmProj = q.llm() == null ? 0 : MemoryPlan.projections(io.vladapt.nn.LlamaModel.parameterShapes(l), t);
+        long vitProj = q.vit() == null ? 0 : MemoryPlan.projections(io.vladapt.nn.ClipVisionModel.parameterShapes(v), t);
+        long dequantised = checkpointing ? Math.max(llmProj / l.numLayers(), vitProj / v.numLayers()) : llmProj + vitProj;
+        MemoryPlan p = new MemoryPlan(label).add("LLM weights", MemoryPlan.llmWeights(l, t, q.llm()))
+                .add("ViT weights", MemoryPlan.vitWeights(v, t, q.vit())).add("activations", activations + head).add("adapters + AdamW", adapters);
+        return dequantised > 0 ? p.add("dequantised weights for backward", dequantised) : p;
     }
 
     /**
@@ -65,39 +104,58 @@ public final class MmaMemory {
      * @return whether to checkpoint
      */
     public static boolean checkTraining(LlamaConfig l, ClipVisionConfig v, ScalarType t, int batch, int seqLen, String mode) {
+        return checkTraining(l, v, t, Quant.NONE, batch, seqLen, mode);
+    }
+
+    /**
+     * As {@link #checkTraining(LlamaConfig, ClipVisionConfig, ScalarType, int, int, String)} with quantised
+     * projections. "auto" always checkpoints a quantised backbone: without it autograd would keep a
+     * dequantised copy of every frozen weight, which undoes the quantisation.
+     */
+    public static boolean checkTraining(LlamaConfig l, ClipVisionConfig v, ScalarType t, Quant q, int batch, int seqLen, String mode) {
         boolean on = mode.equals("on"), auto = mode.equals("auto");
         if (!on && !auto && !mode.equals("off")) throw new IllegalArgumentException("--checkpointing must be auto, on or off, got " + mode);
-        MemoryPlan plain = training(l, v, t, batch, seqLen, false), ckpt = training(l, v, t, batch, seqLen, true);
-        if (auto && plain.total() <= io.vladapt.ext.Memory.available()) return false;
+        boolean quantised = q.llm() != null || q.vit() != null;
+        MemoryPlan plain = training(l, v, t, q, batch, seqLen, false), ckpt = training(l, v, t, q, batch, seqLen, true);
+        if (auto && !quantised && plain.total() <= io.vladapt.ext.Memory.available()) return false;
         MemoryPlan chosen = on || auto ? ckpt : plain;
         List<MemoryPlan> alternatives = new ArrayList<>();
         if (!on && !auto) alternatives.add(relabel(ckpt, "--checkpointing on"));
         for (ScalarType other : new ScalarType[] {ScalarType.BFloat16, ScalarType.Half}) {
             if (other != t && MemoryPlan.bytes(other) < MemoryPlan.bytes(t)) {
-                alternatives.add(relabel(training(l, v, other, batch, seqLen, true), "--dtype " + Precision.name(other) + " (with checkpointing)"));
+                alternatives.add(relabel(training(l, v, other, q, batch, seqLen, true), "--dtype " + Precision.name(other) + " (with checkpointing)"));
             }
         }
-        for (int b = batch / 2; b >= 1; b /= 2) alternatives.add(relabel(training(l, v, t, b, seqLen, true), "--batch " + b + " (with checkpointing)"));
+        for (QuantScheme s : MemoryPlan.smallerSchemes(io.vladapt.nn.LlamaModel.parameterShapes(l), q.llm())) {
+            alternatives.add(relabel(training(l, v, t, q.llm(s), batch, seqLen, true), MemoryPlan.option(s) + " (with checkpointing)"));
+        }
+        for (int b = batch / 2; b >= 1; b /= 2) alternatives.add(relabel(training(l, v, t, q, b, seqLen, true), "--batch " + b + " (with checkpointing)"));
         MemoryPlan.require("mma train", chosen, alternatives);
         if (auto) System.err.println("vladapt: activation checkpointing on (training needs " + plain.describe() + " without it, "
-                + ckpt.describe() + " with it)");
+                + ckpt.describe() + " with it" + (quantised ? "; always on for quantised weights" : "") + ")");
         return true;
     }
 
     /** Inference plan check: refuses with the dtype that would fit. */
     public static void checkInference(String what, LlamaConfig l, ClipVisionConfig v, ScalarType t, int batch, int positions) {
+        checkInference(what, l, v, t, Quant.NONE, batch, positions);
+    }
+
+    /** Inference plan check with quantised projections: refuses naming a smaller dtype, else a --quantize scheme, that fits. */
+    public static void checkInference(String what, LlamaConfig l, ClipVisionConfig v, ScalarType t, Quant q, int batch, int positions) {
         List<MemoryPlan> alternatives = new ArrayList<>();
         for (ScalarType other : new ScalarType[] {ScalarType.BFloat16, ScalarType.Half}) {
             if (MemoryPlan.bytes(other) < MemoryPlan.bytes(t)) {
-                alternatives.add(relabel(inference(l, v, other, batch, positions), "--dtype " + Precision.name(other)));
+                alternatives.add(relabel(inference(l, v, other, q, batch, positions), "--dtype " + Precision.name(other)));
             }
         }
-        MemoryPlan.require(what, inference(l, v, t, batch, positions), alternatives);
+        for (QuantScheme s : MemoryPlan.smallerSchemes(io.vladapt.nn.LlamaModel.parameterShapes(l), q.llm())) {
+            alternatives.add(relabel(inference(l, v, t, q.llm(s), batch, positions), MemoryPlan.option(s)));
+        }
+        MemoryPlan.require(what, inference(l, v, t, q, batch, positions), alternatives);
     }
 
     private static MemoryPlan relabel(MemoryPlan p, String label) {
-        MemoryPlan r = new MemoryPlan(label);
-        p.parts().forEach(r::add);
-        return r;
+        return MemoryPlan.relabel(p, label);
     }
 }

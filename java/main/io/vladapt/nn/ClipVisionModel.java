@@ -26,6 +26,8 @@ public final class ClipVisionModel implements AutoCloseable {
     private static final String P = "vision_model.";
     private final ClipVisionConfig config;
     private final Params params;
+    private final Map<String, Projection> layers;
+    private final String quantization;
 
     /** (B, N+1, d) states: the block's input to attention, after layer_norm1 (adapter hook). */
     @FunctionalInterface
@@ -41,8 +43,29 @@ public final class ClipVisionModel implements AutoCloseable {
     public record Output(Tensor lastHiddenState, Tensor pooled, List<Tensor> hiddenStates) {}
 
     public ClipVisionModel(ClipVisionConfig config, Params params) {
+        this(config, params, Map.of(), null);
+    }
+
+    /**
+     * @param layers       projections held outside {@code params} (quantised), by module name
+     *                     ("vision_model.encoder.layers.0.mlp.fc1"); the model owns and closes them
+     * @param quantization their scheme ("int8"), for messages; null when there are none
+     */
+    public ClipVisionModel(ClipVisionConfig config, Params params, Map<String, ? extends Projection> layers, String quantization) {
         this.config = config;
         this.params = params;
+        this.layers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(layers));
+        this.quantization = layers.isEmpty() ? null : quantization;
+    }
+
+    /** The quantisation scheme of its projections, or null when they are dense. */
+    public String quantization() {
+        return quantization;
+    }
+
+    /** Projections held outside {@link #params()} (quantised), by module name; empty for a dense tower. */
+    public Map<String, Projection> layers() {
+        return layers;
     }
 
     /** The tensors a config calls for, by HF name, with their shapes. */
@@ -152,6 +175,8 @@ public final class ClipVisionModel implements AutoCloseable {
     }
 
     private Tensor lin(String name, Tensor x) {
+        Projection p = layers.get(name);
+        if (p != null) return p.forward(x);
         return linear(x, params.get(name + ".weight"), new TensorOptional(params.get(name + ".bias")));
     }
 
@@ -162,6 +187,7 @@ public final class ClipVisionModel implements AutoCloseable {
 
     @Override
     public void close() {
+        layers.values().forEach(Projection::close);
         params.close();
     }
 }

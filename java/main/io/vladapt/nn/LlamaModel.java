@@ -10,7 +10,6 @@ import java.util.Map;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -25,6 +24,8 @@ public final class LlamaModel implements AutoCloseable {
     private final Params params;
     private final Rope rope;
     private final ScalarType dtype;
+    private final Map<String, Projection> layers;
+    private final String quantization;
 
     /** Called on each block's normalised input before attention (LaVIN puts its MM-Adapter there). */
     @FunctionalInterface
@@ -62,9 +63,20 @@ public final class LlamaModel implements AutoCloseable {
     public record Output(Tensor logits, List<Tensor> hiddenStates, Tensor lastHidden) {}
 
     public LlamaModel(LlamaConfig config, Params params, ScalarType dtype) {
+        this(config, params, dtype, Map.of(), null);
+    }
+
+    /**
+     * @param layers       projections held outside {@code params}, by module name ("model.layers.0.self_attn.q_proj"):
+     *                     quantised ones; the model owns and closes them. Every other projection is dense in params.
+     * @param quantization how those layers are held ("int4:64"), for messages; null when there are none
+     */
+    public LlamaModel(LlamaConfig config, Params params, ScalarType dtype, Map<String, ? extends Projection> layers, String quantization) {
         this.config = config;
         this.params = params;
         this.dtype = dtype;
+        this.layers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(layers));
+        this.quantization = layers.isEmpty() ? null : quantization;
         this.rope = new Rope(config);
     }
 
@@ -106,6 +118,24 @@ public final class LlamaModel implements AutoCloseable {
 
     public ScalarType dtype() {
         return dtype;
+    }
+
+    /** The quantisation scheme of its frozen projections ("int8", "int4:128"), or null when they are dense. */
+    public String quantization() {
+        return quantization;
+    }
+
+    /** Projections held outside {@link #params()} (quantised), by module name; empty for a dense model. */
+    public Map<String, Projection> layers() {
+        return layers;
+    }
+
+    /** Module {@code name}'s projection ("model.layers.0.mlp.up_proj"): its held layer, or its dense weight and bias. */
+    public Projection projection(String name) {
+        Projection p = layers.get(name);
+        if (p != null) return p;
+        String bias = name + ".bias";
+        return new LinearWeights(params.get(name + ".weight"), params.has(bias) ? params.get(bias) : null);
     }
 
     /** Where the weights live (cpu, cuda:N, meta). */
@@ -207,20 +237,19 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private Tensor mlp(String p, Tensor x) {
-        Tensor gate = linear(x, params.get(p + "mlp.gate_proj.weight"));
-        Tensor up = linear(x, params.get(p + "mlp.up_proj.weight"));
-        return linear(torch.silu(gate).mul(up), params.get(p + "mlp.down_proj.weight"));
+        Tensor gate = proj(p + "mlp.gate_proj", x);
+        Tensor up = proj(p + "mlp.up_proj", x);
+        return proj(p + "mlp.down_proj", torch.silu(gate).mul(up));
     }
 
     /** A projection, with its bias when the model has one (attention_bias, or adapters merged into it). */
     private Tensor proj(String name, Tensor x) {
-        Tensor w = params.get(name + ".weight");
-        String bias = name + ".bias";
-        return params.has(bias) ? linear(x, w, new TensorOptional(params.get(bias))) : linear(x, w);
+        return projection(name).forward(x);
     }
 
     @Override
     public void close() {
+        layers.values().forEach(Projection::close);
         rope.close();
         params.close();
     }

@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import io.vladapt.quant.QuantScheme;
+import io.vladapt.quant.QuantizedCheckpoint;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -65,6 +67,69 @@ public final class MemoryPlan {
         return elements(ClipVisionModel.parameterShapes(c)) * bytes(t);
     }
 
+    /** LLM weights with the projections held as {@code q} (codes, scales, zero points; null: dense) and the rest in t. */
+    public static long llmWeights(LlamaConfig c, ScalarType t, QuantScheme q) {
+        return weights(LlamaModel.parameterShapes(c), t, q);
+    }
+
+    public static long vitWeights(ClipVisionConfig c, ScalarType t, QuantScheme q) {
+        return weights(ClipVisionModel.parameterShapes(c), t, q);
+    }
+
+    /** Bytes of a model's tensors with its projections in {@code q} (null: all dense in t). */
+    public static long weights(Map<String, long[]> shapes, ScalarType t, QuantScheme q) {
+        long b = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long[] s = e.getValue();
+            if (q != null && s.length == 2 && QuantizedCheckpoint.isProjection(e.getKey()) && (q.bits() == 8 || s[1] % q.group() == 0)) {
+                b += q.bytes(s[0], s[1]);
+            } else {
+                b += elements(Map.of(e.getKey(), s)) * bytes(t);
+            }
+        }
+        return b;
+    }
+
+    /** The projections' dense size in t: what autograd keeps of dequantised weights across a whole graph. */
+    public static long projections(Map<String, long[]> shapes, ScalarType t) {
+        long n = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            if (e.getValue().length == 2 && QuantizedCheckpoint.isProjection(e.getKey())) n += elements(Map.of(e.getKey(), e.getValue()));
+        }
+        return n * bytes(t);
+    }
+
+    /**
+     * The schemes to suggest when a model does not fit, in order: int8, then int4 with the largest group
+     * (128, 64, 32) that divides every projection's in_features (none if no group does); only those
+     * smaller than {@code current} (null: dense).
+     */
+    public static List<QuantScheme> smallerSchemes(Map<String, long[]> shapes, QuantScheme current) {
+        List<QuantScheme> out = new java.util.ArrayList<>();
+        if (current == null) out.add(QuantScheme.int8());
+        if (current == null || current.bits() == 8) {
+            for (int g : new int[] {128, 64, 32}) {
+                boolean divides = shapes.entrySet().stream().allMatch(e -> e.getValue().length != 2
+                        || !QuantizedCheckpoint.isProjection(e.getKey()) || e.getValue()[1] % g == 0);
+                if (divides) {
+                    out.add(QuantScheme.int4(g));
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** How a scheme is asked for on the command line: "--quantize int8", "--quantize int4" (group 128), "--quantize int4:64". */
+    public static String option(QuantScheme q) {
+        return "--quantize " + (q.bits() == 4 && q.group() == QuantScheme.DEFAULT_GROUP && q.symmetric() ? "int4" : q.toString());
+    }
+
+    /** "bfloat16" or "bfloat16 with int4:128 weights". */
+    public static String label(ScalarType t, QuantScheme q) {
+        return io.vladapt.ext.Precision.name(t) + (q == null ? "" : " with " + q + " weights");
+    }
+
     /** Keys and values of every layer for batch x positions. */
     public static long kvCache(LlamaConfig c, long batch, long positions, ScalarType t) {
         return 2L * c.numLayers() * batch * c.numKvHeads() * positions * c.headDim() * bytes(t);
@@ -90,18 +155,34 @@ public final class MemoryPlan {
 
     /** A language model alone (generate, forward): weights, KV cache, one pass; refused with the dtype that fits. */
     public static void checkLlm(String what, LlamaConfig c, ScalarType t, long batch, long positions) {
-        java.util.function.Function<ScalarType, MemoryPlan> plan = type -> new MemoryPlan(io.vladapt.ext.Precision.name(type))
-                .add("LLM weights", llmWeights(c, type)).add("KV cache", kvCache(c, batch, positions, type))
-                .add("activations", forwardPass(c, batch, positions, type));
+        checkLlm(what, c, t, null, batch, positions);
+    }
+
+    /**
+     * As {@link #checkLlm(String, LlamaConfig, ScalarType, long, long)} with the projections held as
+     * {@code q} (null: dense); refused naming a smaller dtype, else a (smaller) --quantize scheme, that fits.
+     */
+    public static void checkLlm(String what, LlamaConfig c, ScalarType t, QuantScheme q, long batch, long positions) {
+        java.util.function.BiFunction<ScalarType, QuantScheme, MemoryPlan> plan = (type, scheme) -> llm(c, type, scheme, batch, positions);
         List<MemoryPlan> alternatives = new java.util.ArrayList<>();
         for (ScalarType other : new ScalarType[] {ScalarType.BFloat16, ScalarType.Half}) {
-            if (bytes(other) < bytes(t)) {
-                MemoryPlan p = plan.apply(other), r = new MemoryPlan("--dtype " + io.vladapt.ext.Precision.name(other));
-                p.parts().forEach(r::add);
-                alternatives.add(r);
-            }
+            if (bytes(other) < bytes(t)) alternatives.add(relabel(plan.apply(other, q), "--dtype " + io.vladapt.ext.Precision.name(other)));
         }
-        require(what, plan.apply(t), alternatives);
+        for (QuantScheme s : smallerSchemes(LlamaModel.parameterShapes(c), q)) alternatives.add(relabel(plan.apply(t, s), option(s)));
+        require(what, plan.apply(t, q), alternatives);
+    }
+
+    /** A language model alone: weights (projections in q, null: dense), KV cache for batch x positions, one pass. */
+    public static MemoryPlan llm(LlamaConfig c, ScalarType t, QuantScheme q, long batch, long positions) {
+        return new MemoryPlan(label(t, q)).add("LLM weights", llmWeights(c, t, q)).add("KV cache", kvCache(c, batch, positions, t))
+                .add("activations", forwardPass(c, batch, positions, t));
+    }
+
+    /** The same parts under another label (the option that selects the plan). */
+    public static MemoryPlan relabel(MemoryPlan p, String label) {
+        MemoryPlan r = new MemoryPlan(label);
+        p.parts().forEach(r::add);
+        return r;
     }
 
     /**
@@ -115,9 +196,17 @@ public final class MemoryPlan {
     public static void require(String what, MemoryPlan chosen, List<MemoryPlan> alternatives) {
         long avail = Memory.available();
         if (chosen.total() <= avail) return;
-        String fits = alternatives.stream().filter(a -> a.total() <= avail).findFirst()
-                .map(a -> "; " + a.label() + " needs " + Memory.gb(a.total())).orElse("; no dtype or option fits: "
-                        + "a machine with more memory is needed");
+        List<MemoryPlan> fitting = alternatives.stream().filter(a -> a.total() <= avail).toList();
+        String fits;
+        if (fitting.isEmpty()) {
+            fits = "; no dtype or option fits: a machine with more memory is needed";
+        } else if (fitting.get(0).label().startsWith("--quantize")) {
+            // no precision or batch change fits: name every quantisation that does, the user picks the trade-off
+            fits = "; " + fitting.stream().filter(a -> a.label().startsWith("--quantize"))
+                    .map(a -> a.label() + " needs " + Memory.gb(a.total())).collect(Collectors.joining(", "));
+        } else {
+            fits = "; " + fitting.get(0).label() + " needs " + Memory.gb(fitting.get(0).total());
+        }
         throw new IllegalStateException(what + " needs " + chosen.describe() + " in " + chosen.label() + ", but "
                 + Memory.gb(avail) + " is available" + fits);
     }

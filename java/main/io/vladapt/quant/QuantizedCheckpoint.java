@@ -54,6 +54,20 @@ public final class QuantizedCheckpoint {
         }
     }
 
+    /**
+     * A loaded model's tensors as a checkpoint (shared, not copied): its dense params and its quantised
+     * layers (a model loaded with a quantisation scheme), to {@link #save} pre-quantised.
+     */
+    public static QuantizedCheckpoint of(Map<String, Tensor> params, Map<String, ? extends io.vladapt.nn.Projection> layers, String scheme) {
+        if (layers.isEmpty() || scheme == null) throw new IllegalArgumentException("the model is not quantised: nothing to save as a quantised checkpoint");
+        Map<String, QuantizedWeight> q = new LinkedHashMap<>();
+        for (Map.Entry<String, ? extends io.vladapt.nn.Projection> e : layers.entrySet()) {
+            if (!(e.getValue() instanceof QuantizedLinear l)) throw new IllegalArgumentException(e.getKey() + " is not a quantised layer");
+            q.put(e.getKey() + ".weight", l.weight());
+        }
+        return new QuantizedCheckpoint(QuantScheme.parse(scheme), q, params);
+    }
+
     /** The frozen projections VLAdapt quantises by default: attention and MLP weights, not embeddings or lm_head. */
     public static boolean isProjection(String name) {
         return PROJECTIONS.matcher(name).matches();

@@ -2,6 +2,7 @@ package io.vladapt.quant;
 
 import io.vladapt.ext.OpCheck;
 import io.vladapt.ext.VlOps;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
@@ -18,9 +19,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * </ul>
  * {@link #forward} takes the kernel unless autograd needs the graph (grad mode on and x requires grad).
  */
-public final class QuantizedLinear {
+public final class QuantizedLinear implements io.vladapt.nn.Projection {
     private final QuantizedWeight weight;
     private final Tensor bias;
+    private boolean owning;
 
     /** @param bias (out) or null */
     public QuantizedLinear(QuantizedWeight weight, Tensor bias) {
@@ -35,6 +37,24 @@ public final class QuantizedLinear {
         }
     }
 
+    /**
+     * A layer that keeps its weight's tensors alive past the PointerScope they were made in and frees
+     * them in {@link #close()} (what a model's loader hands the model). The bias stays with its owner.
+     */
+    public static QuantizedLinear owning(QuantizedWeight weight, Tensor bias) {
+        QuantizedLinear l = new QuantizedLinear(weight, bias);
+        for (Pointer p : weight.tensors()) if (p != null) p.retainReference();
+        l.owning = true;
+        return l;
+    }
+
+    @Override
+    public void close() {
+        if (!owning) return;
+        owning = false;
+        for (Pointer p : weight.tensors()) if (p != null) p.releaseReference();
+    }
+
     public QuantizedWeight weight() {
         return weight;
     }
@@ -45,6 +65,7 @@ public final class QuantizedLinear {
     }
 
     /** (..., in) to (..., out) in x's dtype. */
+    @Override
     public Tensor forward(Tensor x) {
         return GradMode.is_enabled() && x.requires_grad() ? forwardDifferentiable(x) : forwardKernel(x);
     }

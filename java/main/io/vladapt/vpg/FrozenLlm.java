@@ -9,7 +9,12 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /** A frozen LLM folder loaded with its tokenizer and identity (what projectors and converters are tied to). */
 public record FrozenLlm(LlamaModel lm, TextTokenizer tok, LlmIdentity id) implements AutoCloseable {
     public static FrozenLlm load(Path dir, String name) {
-        LlamaModel lm = LlamaLoader.load(dir, ScalarType.Float);
+        return load(dir, name, null);
+    }
+
+    /** With its projections quantised as they load ({@code quantize}, null: dense unless the folder is pre-quantised). */
+    public static FrozenLlm load(Path dir, String name, io.vladapt.quant.QuantScheme quantize) {
+        LlamaModel lm = LlamaLoader.load(dir, ScalarType.Float, "cpu", quantize);
         lm.params().asMap().values().forEach(p -> p.set_requires_grad(false));
         return new FrozenLlm(lm, TextTokenizer.load(dir), LlmIdentity.of(name, lm));
     }
