@@ -33,14 +33,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--id", description = "model name in /v1/models (default: the adapter's or VPG's folder name)")
     String id;
 
-    @Option(names = "--dtype", defaultValue = "float32", description = "frozen weights' dtype (default: ${DEFAULT-VALUE})")
-    String dtype;
-
-    @Option(names = "--threads", description = "libtorch and OpenBLAS threads (default: all cores)")
-    Integer threads;
-
     @picocli.CommandLine.Mixin
-    QuantizeOptions quantize = new QuantizeOptions();
+    ComputeOptions compute = new ComputeOptions();
 
     @Option(names = "--merged", description = "LaVIN: fold the LLM adapters into q/k/v per modality")
     boolean merged;
@@ -86,12 +80,12 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CliNatives.load(threads);
+        compute.apply();
         if ((adapter == null) == (vpg == null)) throw new IllegalArgumentException("give --adapter (LaVIN) or --vpg with --projector (VPGTrans)");
         if (vpg != null && projector == null) throw new IllegalArgumentException("--vpg needs --projector");
         ModelLoader loader = adapter != null ? VisionLanguageModel.lavin(lm, vit, adapter).merged(merged)
                 : VisionLanguageModel.vpgTrans(lm, vit, vpg, projector);
-        loader.dtype(dtype).quantize(quantize.llm).quantizeVit(quantize.vit).maxBatch(maxBatch).queueCapacity(queue).maxImagePixels(maxPixels);
+        loader.dtype(compute.dtype).device(compute.device()).quantize(compute.quantize.llm).quantizeVit(compute.quantize.vit).maxBatch(maxBatch).queueCapacity(queue).maxImagePixels(maxPixels);
         if (preprocess != null) loader.preprocess(Preprocess.parse(preprocess));
         if (template != null) loader.template(template);
         if (id != null) loader.id(id);

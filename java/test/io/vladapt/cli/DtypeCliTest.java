@@ -152,5 +152,15 @@ class DtypeCliTest {
         refused(run("generate", "--model", lm.toString(), "--prompt", "a", "--dtype", "int8"), "--dtype must be auto, float32, bfloat16 or float16");
         refused(run("generate", "--model", lm.toString(), "--prompt", "a", "--device", "tpu"), "--device must be cpu, cuda, cuda:N or meta");
         refused(run("generate", "--model", lm.toString(), "--prompt", "a", "--device", "cuda:0"), "--device cuda:0");
+        // serve shares the options (and --dtype auto as the default) with every other model command
+        String[] serve = {"serve", "--lm", lm.toString(), "--vit", vit.toString(), "--adapter", tmp.toString(), "--port", "0"};
+        refused(run(concat(serve, "--dtype", "int8")), "--dtype must be auto, float32, bfloat16 or float16");
+        refused(run(concat(serve, "--device", "tpu")), "--device must be cpu, cuda, cuda:N or meta");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 }
