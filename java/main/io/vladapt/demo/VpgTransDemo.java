@@ -360,15 +360,19 @@ public final class VpgTransDemo {
         for (int k = 0; k < o.seeds(); k++) seeds.add(o.seed() + k);
         out.println("Speed-up per seed " + seeds + " -> median (Table 3: epochs TFS needs for its best / first epoch VPGTrans exceeds it;"
                 + " stage 1 = epoch 1):");
-        out.printf("%-92s %-32s %-32s%n", "transfer", "captions (CIDEr-D)", "VQA (accuracy)");
-        table.forEach((k, r) -> out.printf("%-92s %-32s %-32s%n", k, r.missing() != null ? r.missing() : table3(r, "cider"),
-                r.missing() != null ? r.missing() : table3(r, "vqa")));
-        out.printf("%nNoise-robust: epochs to reach 95%% of TFS's best (TFS's / VPGTrans') and the area under VPGTrans' curve / under TFS's"
-                + " (over the epochs both ran), per seed -> median:%n");
-        out.printf("%-92s %-32s %-32s%n", "transfer", "captions: 95% | area", "VQA: 95% | area");
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"transfer", "captions (CIDEr-D)", "VQA (accuracy)"});
+        table.forEach((k, r) -> rows.add(new String[] {k, r.missing() != null ? r.missing() : table3(r, "cider"),
+                r.missing() != null ? r.missing() : table3(r, "vqa")}));
+        printColumns(rows);
+        out.printf("%nNoise-robust, per seed -> median: epochs to reach 95%% of TFS's best (TFS's / VPGTrans'), and the area under VPGTrans'"
+                + " curve / under TFS's (over the epochs both ran):%n");
+        rows.clear();
+        rows.add(new String[] {"transfer", "captions: 95%", "captions: area", "VQA: 95%", "VQA: area"});
         table.forEach((k, r) -> {
-            if (r.missing() == null) out.printf("%-92s %-32s %-32s%n", k, robust(r, "cider"), robust(r, "vqa"));
+            if (r.missing() == null) rows.add(new String[] {k, reach(r, "cider"), area(r, "cider"), reach(r, "vqa"), area(r, "vqa")});
         });
+        printColumns(rows);
         out.println();
         table.forEach((k, r) -> {
             if (r.missing() != null) return;
@@ -378,21 +382,37 @@ public final class VpgTransDemo {
         });
     }
 
+    /** Rows of cells, each column as wide as its widest cell. */
+    private void printColumns(List<String[]> rows) {
+        int[] w = new int[rows.get(0).length];
+        for (String[] r : rows) for (int i = 0; i < r.length; i++) w[i] = Math.max(w[i], r[i].length());
+        for (String[] r : rows) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < r.length; i++) b.append(String.format("%-" + (w[i] + 3) + "s", r[i]));
+            out.println(b.toString().stripTrailing());
+        }
+    }
+
+    private static String reach(Row r, String metric) {
+        MultiSeedSpeedUp m = VpgTransfer.speedUp(r.runs(), metric);
+        StringBuilder b = new StringBuilder();
+        for (MultiSeedSpeedUp.Seed s : m.seeds()) b.append(s.reach().label()).append(' ');
+        return b.append("-> ").append(SpeedUp.label(m.medianReach())).toString();
+    }
+
+    private static String area(Row r, String metric) {
+        MultiSeedSpeedUp m = VpgTransfer.speedUp(r.runs(), metric);
+        StringBuilder b = new StringBuilder();
+        for (MultiSeedSpeedUp.Seed s : m.seeds()) b.append(String.format("%.2f ", s.areaRatio()));
+        return b.append(String.format("-> %.2f", m.medianArea())).toString();
+    }
+
     private static String table3(Row r, String metric) {
         MultiSeedSpeedUp m = VpgTransfer.speedUp(r.runs(), metric);
         if (m.seeds().size() == 1) return cell(m.seeds().get(0).table3());
         StringBuilder b = new StringBuilder();
         for (MultiSeedSpeedUp.Seed s : m.seeds()) b.append(s.table3().label()).append(' ');
         return b.append("-> ").append(SpeedUp.label(m.medianTable3())).toString();
-    }
-
-    private static String robust(Row r, String metric) {
-        MultiSeedSpeedUp m = VpgTransfer.speedUp(r.runs(), metric);
-        StringBuilder b = new StringBuilder();
-        for (MultiSeedSpeedUp.Seed s : m.seeds()) b.append(s.reach().label()).append(' ');
-        b.append("-> ").append(SpeedUp.label(m.medianReach())).append(" | ");
-        for (MultiSeedSpeedUp.Seed s : m.seeds()) b.append(String.format("%.2f ", s.areaRatio()));
-        return b.append(String.format("-> %.2f", m.medianArea())).toString();
     }
 
     private static String cell(SpeedUp s) {

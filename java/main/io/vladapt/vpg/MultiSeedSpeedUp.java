@@ -125,13 +125,16 @@ public record MultiSeedSpeedUp(double fraction, List<Seed> seeds) {
     }
 
     /**
-     * The summary as text lines: one per seed (Table 3, the reach measure, the area ratio), then the medians.
+     * The summary as text lines: the medians first, then one line per seed (Table 3, the reach measure, the area ratio).
      *
      * @param metric e.g. "captions (CIDEr-D)"
      */
     public List<String> lines(String metric) {
         List<String> out = new ArrayList<>();
         int pct = (int) Math.round(100 * fraction);
+        out.add(String.format("%s over %d seed%s: median Table 3 %s (worst %s), median epochs-to-%d%% %s, median area ratio %.3f", metric,
+                seeds.size(), seeds.size() == 1 ? "" : "s", SpeedUp.label(medianTable3()), SpeedUp.label(worstTable3()), pct,
+                SpeedUp.label(medianReach()), medianArea()));
         for (Seed s : seeds) {
             SpeedUp t = s.table3();
             Reach r = s.reach();
@@ -140,9 +143,6 @@ public record MultiSeedSpeedUp(double fraction, List<Seed> seeds) {
                     t.never() ? "no epoch" : "epoch " + t.vtEpoch(), pct, r.target(), r.tfsEpoch(), r.never() ? "never" : "epoch " + r.vtEpoch(),
                     r.label(), s.areaRatio(), s.areaEpochs(), s.tfsStillImproving() ? "" : "; TFS peaked before the last fifth of its budget"));
         }
-        out.add(String.format("%s over %d seed%s: median Table 3 %s (worst %s), median epochs-to-%d%% %s, median area ratio %.3f", metric,
-                seeds.size(), seeds.size() == 1 ? "" : "s", SpeedUp.label(medianTable3()), SpeedUp.label(worstTable3()), pct,
-                SpeedUp.label(medianReach()), medianArea()));
         return out;
     }
 }

@@ -26,7 +26,7 @@ class VpgTransDemoTest {
     Path tmp;
 
     static VpgTransDemo.Options tiny(Path dir) {
-        return new VpgTransDemo.Options(dir, new SyntheticCaptions.Spec(16, 10, 32, 11), 120, 1, 1, 16, 1, 24, 1, 120, 16, 1, 1, 16, 1, 64, 1, 4, 16,
+        return new VpgTransDemo.Options(dir, new SyntheticCaptions.Spec(32, 10, 32, 11), 120, 1, 1, 16, 1, 24, 1, 280, 16, 1, 1, 16, 1, 64, 1, 4, 16,
                 1, 1, 2, new Recipe(1e-3, 1e-5, 0.5, 2, 16, 1, 5, 0.05, 7), 2, 16, true, 7, true, 2);
     }
 
@@ -45,7 +45,7 @@ class VpgTransDemoTest {
         assertTrue(out.contains("small -> large (same tokenizer) | VPGTrans vs TFS"), out);
         assertTrue(out.contains("small -> large (same tokenizer) | VPGTrans vs random-VPG TFS"), out);
         assertTrue(out.contains("char-aligned converter | VPGTrans vs TFS"), out);
-        assertTrue(out.contains("Noise-robust: epochs to reach 95% of TFS's best"), out);
+        assertTrue(out.contains("Noise-robust, per seed -> median: epochs to reach 95% of TFS's best"), out);
         assertTrue(out.contains("captions (CIDEr-D) over 2 seeds: median Table 3"), out);
         Path runs = tmp.resolve("run");
         assertTrue(Files.size(runs.resolve("vpgtrans_curves.png")) > 1000);
