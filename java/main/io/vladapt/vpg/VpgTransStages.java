@@ -157,7 +157,7 @@ public final class VpgTransStages {
 
     /** The spec of {@link #stopWhenBeaten}, for stage 2's. */
     public static String stopWhenBeatenSpec(VlRun.Result tfs, int minEpochs) {
-        return "when TFS's best " + SpeedUp.of(tfs.cider(), tfs.cider()).best() + " CIDEr-D and " + SpeedUp.of(tfs.vqa(), tfs.vqa()).best()
+        return "when TFS's best " + java.util.Collections.max(tfs.cider()) + " CIDEr-D and " + java.util.Collections.max(tfs.vqa())
                 + " VQA are exceeded, after >= " + minEpochs + " epochs";
     }
 
