@@ -44,6 +44,11 @@ final class VpgTransCommand implements Runnable {
         @Option(names = "--seeds", defaultValue = "3", description = "seeds per run (VPG init, data order, dropout): 7, 8, ... (default: ${DEFAULT-VALUE})")
         int seeds;
 
+        @Option(names = "--vpg-init", defaultValue = "attributes", description = "the LLM-independent VPG init: attributes (each cell's colour,"
+                + " shape, size) or contrastive (image-text contrastive on the captions, BLIP-2 stage 1 style; runs in run-contrastive/)"
+                + " (default: ${DEFAULT-VALUE})")
+        String init;
+
         @Option(names = "--threads", description = "libtorch and OpenBLAS threads (default: all cores)")
         Integer threads;
 
@@ -54,7 +59,7 @@ final class VpgTransCommand implements Runnable {
         public Integer call() throws Exception {
             CliNatives.load(threads);
             Path d = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "vladapt", "vpgtrans-demo");
-            VpgTransDemo.Options s = VpgTransDemo.Options.standard(d).with(!noCross, quiet).withSeeds(seeds);
+            VpgTransDemo.Options s = VpgTransDemo.Options.standard(d).with(!noCross, quiet).withSeeds(seeds).withInit(init);
             new VpgTransDemo(s, System.out).run();
             return 0;
         }

@@ -19,6 +19,7 @@ import io.vladapt.vpg.Recipe;
 import io.vladapt.vpg.SeedCurvesPlot;
 import io.vladapt.vpg.SpeedUp;
 import io.vladapt.vpg.VlDataset;
+import io.vladapt.vpg.VpgContrastiveTask;
 import io.vladapt.vpg.VpgInit;
 import io.vladapt.vpg.VpgPretrainTask;
 import java.io.IOException;
@@ -49,7 +50,7 @@ public final class VpgTransDemo {
     public record Options(Path dir, SyntheticCaptions.Spec data, int lmTexts, int srcLmEpochs, int tgtLmEpochs, int srcDim, int srcLayers, int tgtDim,
                           int tgtLayers, int bpeVocab, int bpeDim, int bpeLayers, int bpeLmEpochs, int vitDim, int vitLayers, int vitScenes, int vitEpochs, int queries,
                           int qformerDim, int qformerLayers, int initEpochs, int sourceEpochs, Recipe recipe, int crossEpochs, int converterBatch,
-                          boolean crossTokenizer, long seed, boolean quiet, int seeds) {
+                          boolean crossTokenizer, long seed, boolean quiet, int seeds, String init) {
         /**
          * The embedded default. Measured on 2 cores (see the README): the LMs need 2-3 epochs of 12,000
          * sequences to read the slot descriptions at all; the converter's SGD batch is 64 captions
@@ -58,13 +59,13 @@ public final class VpgTransDemo {
          */
         public static Options standard(Path dir) {
             return new Options(dir, new SyntheticCaptions.Spec(500, 250, 64, 11), 3000, 3, 3, 64, 2, 128, 4, 340, 96, 3, 2, 64, 6, 8000, 8, 12, 64, 2,
-                    6, 10, new Recipe(1e-3, 1e-5, 0.5, 10, 32, 1, 5, 0.05, 7), 6, 64, true, 7, false, 3);
+                    6, 10, new Recipe(1e-3, 1e-5, 0.5, 10, 32, 1, 5, 0.05, 7), 6, 64, true, 7, false, 3, "attributes");
         }
 
         public Options with(boolean cross, boolean q) {
             return new Options(dir, data, lmTexts, srcLmEpochs, tgtLmEpochs, srcDim, srcLayers, tgtDim, tgtLayers, bpeVocab, bpeDim, bpeLayers, bpeLmEpochs, vitDim,
                     vitLayers, vitScenes, vitEpochs, queries, qformerDim, qformerLayers, initEpochs, sourceEpochs, recipe, crossEpochs, converterBatch,
-                    cross, seed, q, seeds);
+                    cross, seed, q, seeds, init);
         }
 
         /** Runs seeds seed, seed + 1, ..., seed + n - 1 (seed = the recipe's for the first). */
@@ -72,7 +73,20 @@ public final class VpgTransDemo {
             if (n < 1) throw new IllegalArgumentException("--seeds must be at least 1, got " + n);
             return new Options(dir, data, lmTexts, srcLmEpochs, tgtLmEpochs, srcDim, srcLayers, tgtDim, tgtLayers, bpeVocab, bpeDim, bpeLayers, bpeLmEpochs, vitDim,
                     vitLayers, vitScenes, vitEpochs, queries, qformerDim, qformerLayers, initEpochs, sourceEpochs, recipe, crossEpochs, converterBatch,
-                    crossTokenizer, seed, quiet, n);
+                    crossTokenizer, seed, quiet, n, init);
+        }
+
+        /**
+         * The LLM-independent initialisation: "attributes" (the Q-Former predicts each cell's colour, shape and size) or
+         * "contrastive" (image-text contrastive on the training captions, BLIP-2 stage 1 style; runs go to run-contrastive/).
+         */
+        public Options withInit(String kind) {
+            if (!kind.equals("attributes") && !kind.equals("contrastive")) {
+                throw new IllegalArgumentException("the VPG init must be attributes or contrastive, got '" + kind + "'");
+            }
+            return new Options(dir, data, lmTexts, srcLmEpochs, tgtLmEpochs, srcDim, srcLayers, tgtDim, tgtLayers, bpeVocab, bpeDim, bpeLayers, bpeLmEpochs, vitDim,
+                    vitLayers, vitScenes, vitEpochs, queries, qformerDim, qformerLayers, initEpochs, sourceEpochs, recipe, crossEpochs, converterBatch,
+                    crossTokenizer, seed, quiet, seeds, kind);
         }
 
         /** Everything that shapes a seed's runs (not the number of seeds). */
@@ -98,9 +112,10 @@ public final class VpgTransDemo {
 
     public void run() throws IOException {
         long t0 = System.nanoTime();
-        Path data = o.dir().resolve("data"), runs = o.dir().resolve("run");
+        Path data = o.dir().resolve("data"), runs = o.dir().resolve(o.init().equals("attributes") ? "run" : "run-" + o.init());
         Files.createDirectories(runs);
-        out.printf("VLAdapt VPGTrans demo in %s (%s), %d seed%s%n%n", o.dir(), io.vladapt.ext.Threads.describe(), o.seeds(), o.seeds() == 1 ? "" : "s");
+        out.printf("VLAdapt VPGTrans demo in %s (%s), %d seed%s, %s VPG init%n%n", o.dir(), io.vladapt.ext.Threads.describe(), o.seeds(),
+                o.seeds() == 1 ? "" : "s", o.init());
         out.println("synthetic COCO captions + VQA v2:");
         ensureData(data);
         out.println("language models:");
@@ -248,8 +263,8 @@ public final class VpgTransDemo {
 
     /** The seed's LLM-independent VPG initialisation (cached): the Q-Former trained to tell each cell's colour, shape and size. */
     private Path ensureVpgInit(VpgTransfer vt, long seed) throws IOException {
-        Path init = o.dir().resolve("vpg-init-seed-" + seed);
-        String spec = "vpg-init q=" + o.queries() + " d=" + o.qformerDim() + " layers=" + o.qformerLayers() + " epochs=" + o.initEpochs() + " seed="
+        Path init = o.dir().resolve(o.init().equals("attributes") ? "vpg-init-seed-" + seed : "vpg-init-" + o.init() + "-seed-" + seed);
+        String spec = "vpg-init " + o.init() + " q=" + o.queries() + " d=" + o.qformerDim() + " layers=" + o.qformerLayers() + " epochs=" + o.initEpochs() + " seed="
                 + seed + " data=" + o.data() + " on " + vitSpec();
         Path marker = init.resolve(".spec");
         if (Files.isRegularFile(marker) && Files.readString(marker).equals(spec)) {
@@ -259,6 +274,7 @@ public final class VpgTransDemo {
         VlDataset d = vt.dataset();
         int vitWidth = vt.vit().config().hiddenSize();
         Tensor features = vt.features(VpgInit.random(qformerConfig(vitWidth), -1));
+        if (o.init().equals("contrastive")) return contrastiveInit(vt, seed, init, features, vitWidth, marker, spec);
         Map<Long, SyntheticScene> scenes = SyntheticCaptions.readScenes(o.dir().resolve("data"));
         List<Path> imgs = d.images();
         List<Long> train = new ArrayList<>(), held = new ArrayList<>();
@@ -283,6 +299,30 @@ public final class VpgTransDemo {
                     + " slot accuracy %.1f%%, %.1f s%n", seed, m.get(0).loss(), m.get(m.size() - 1).loss(),
                     100 * task.accuracy(hf, heldLab.toArray(new long[0][])), (System.nanoTime() - t) / 1e9);
             task.closeHead();
+            vpg.params().asMap().values().forEach(p -> p.set_requires_grad(false));
+            vpg.save(init);
+        }
+        AtomicFiles.writeString(marker, spec);
+        return init;
+    }
+
+    /** BLIP-2-stage-1-like: the Q-Former learns image-text contrast on the training captions (no LLM). */
+    private Path contrastiveInit(VpgTransfer vt, long seed, Path init, Tensor features, int vitWidth, Path marker, String spec) throws IOException {
+        VlDataset d = vt.dataset();
+        Trainer.deleteOutputs(init);
+        try (org.bytedeco.javacpp.PointerScope sc = new org.bytedeco.javacpp.PointerScope();
+             QFormerVpg vpg = new QFormerVpg(QFormerInit.random(qformerConfig(vitWidth), seed + 40), -1)) {
+            VpgContrastiveTask task = new VpgContrastiveTask(vpg, features, d.trainCaptions(), 1024, 64, 0.07, seed);
+            long[] held = d.evalImages().stream().mapToLong(VlDataset.EvalImage::image).toArray();
+            List<String> heldText = d.evalImages().stream().map(e -> e.references().get(0)).toList();
+            double before = task.recallAt1(held, heldText);
+            TrainConfig tc = new TrainConfig(o.initEpochs(), 32, 1, 0.08, 0.5, 0.01, 1.0, seed, 0, 1, o.dir().resolve("work-vpg-init"), o.quiet());
+            long t = System.nanoTime();
+            List<Trainer.Metric> m = new Trainer(task, tc).run(false, -1);
+            out.printf("LLM-independent VPG init, seed %d (image-text contrastive on the training captions): loss %.3f -> %.3f, held-out image ->"
+                    + " caption recall@1 %.1f%% -> %.1f%% of %d, %.1f s%n", seed, m.get(0).loss(), m.get(m.size() - 1).loss(), 100 * before,
+                    100 * task.recallAt1(held, heldText), held.length, (System.nanoTime() - t) / 1e9);
+            task.closeHeads();
             vpg.params().asMap().values().forEach(p -> p.set_requires_grad(false));
             vpg.save(init);
         }

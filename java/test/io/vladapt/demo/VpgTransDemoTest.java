@@ -27,7 +27,8 @@ class VpgTransDemoTest {
 
     static VpgTransDemo.Options tiny(Path dir) {
         return new VpgTransDemo.Options(dir, new SyntheticCaptions.Spec(32, 10, 32, 11), 120, 1, 1, 16, 1, 24, 1, 280, 16, 1, 1, 16, 1, 64, 1, 4, 16,
-                1, 1, 2, new Recipe(1e-3, 1e-5, 0.5, 2, 16, 1, 5, 0.05, 7), 2, 16, true, 7, true, 2);
+                1, 1, 2, new Recipe(1e-3, 1e-5, 0.5, 2, 16, 1, 5, 0.05, 7), 2, 16, true, 7, true, 2,
+                "attributes");
     }
 
     static String run(VpgTransDemo.Options o) throws Exception {
@@ -61,5 +62,11 @@ class VpgTransDemoTest {
         String again = run(tiny(tmp));
         String table = out.substring(out.indexOf("Speed-up per seed")), table2 = again.substring(again.indexOf("Speed-up per seed"));
         assertEquals(table.substring(0, table.indexOf("wall time")), table2.substring(0, table2.indexOf("wall time")));
+
+        // the contrastive init: its own init and run folders beside the cached data and models
+        String c = run(tiny(tmp).withSeeds(1).withInit("contrastive"));
+        assertTrue(c.contains("image-text contrastive on the training captions") && c.contains("recall@1"), c);
+        assertTrue(Files.isRegularFile(tmp.resolve("run-contrastive/seed-7/large/stage2/stage.json")));
+        assertTrue(Files.isRegularFile(runs.resolve("seed-7/large/stage2/stage.json")), "the attribute-init runs are kept");
     }
 }
