@@ -4,7 +4,6 @@ import io.vladapt.api.Preprocess;
 import io.vladapt.api.VpgTransfer;
 import io.vladapt.demo.VpgTransDemo;
 import io.vladapt.vpg.MultiSeedSpeedUp;
-import io.vladapt.vpg.QFormerConfig;
 import io.vladapt.vpg.QFormerConfigFiles;
 import io.vladapt.vpg.Recipe;
 import io.vladapt.vpg.SeedCurvesPlot;
