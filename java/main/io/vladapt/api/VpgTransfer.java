@@ -15,7 +15,7 @@ import io.vladapt.vpg.Vpg;
 import io.vladapt.vpg.VpgInit;
 import io.vladapt.vpg.VpgTransStages;
 import io.vladapt.vpg.Vpgs;
-import io.vladapt.vpg.WordConverter;
+import io.vladapt.vpg.transfer.WordConverter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -8,7 +8,7 @@ import io.vladapt.vpg.QFormerConfigFiles;
 import io.vladapt.vpg.Recipe;
 import io.vladapt.vpg.SeedCurvesPlot;
 import io.vladapt.vpg.VpgInit;
-import io.vladapt.vpg.WordConverter;
+import io.vladapt.vpg.transfer.WordConverter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,8 @@
 package io.vladapt.vpg;
 
+import io.vladapt.vpg.transfer.LlmIdentity;
+import io.vladapt.vpg.transfer.TokenPairs;
+import io.vladapt.vpg.transfer.WordConverter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
