@@ -204,10 +204,13 @@ public final class VpgTransDemo {
     }
 
     // ---------------------------------------------------------------- the experiment
-    /** A seed's run folder; emptied when it was made with other settings (the stages would refuse it). */
+    /**
+     * A seed's run folder; emptied when it was made with other settings or another thread count (float summation order
+     * differs, so its finished stages must not be read back as this run's).
+     */
     private Path seedFolder(Path runs, long seed) throws IOException {
         Path dir = runs.resolve("seed-" + seed), marker = dir.resolve(".spec");
-        String spec = o.runSpec() + " seed=" + seed;
+        String spec = o.runSpec() + " seed=" + seed + " " + io.vladapt.ext.Threads.describe();
         if (!Files.isRegularFile(marker) || !Files.readString(marker).equals(spec)) {
             Trainer.deleteOutputs(dir);
             Files.createDirectories(dir);
