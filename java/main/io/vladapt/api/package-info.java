@@ -1,6 +1,7 @@
 /**
  * VLAdapt's public Java API: load a vision-language model from folders, chat with it from any number
- * of threads, and train LaVIN adapters as a library call.
+ * of threads, train LaVIN adapters as a library call ({@link io.vladapt.api.LavinTraining}), and run
+ * VPGTrans' stages one method each ({@link io.vladapt.api.VpgTransfer}).
  *
  * <pre>{@code
  * try (VisionLanguageModel m = VisionLanguageModel.lavin(lmDir, vitDir, adapterDir).dtype("float32").load()) {
@@ -12,7 +13,9 @@
  * }</pre>
  *
  * <p>The names here are the stable surface; everything under {@code io.vladapt.nn}, {@code mma},
- * {@code vpg} and {@code train} is internal and may change between releases. Concurrent calls are
+ * {@code vpg} and {@code train} is internal and may change between releases, except the VPGTrans
+ * value types that {@link io.vladapt.api.VpgTransfer} takes and returns ({@code vpg.Recipe},
+ * {@code vpg.VpgInit}, {@code vpg.VlDataset.Files}, {@code vpg.MultiSeedSpeedUp}). Concurrent calls are
  * batched into shared decoding steps by one generation thread per model; each caller gets the
  * answer it would get alone.
  */

@@ -1,37 +1,26 @@
 package io.vladapt.cli;
 
+import io.vladapt.api.Preprocess;
+import io.vladapt.api.VpgTransfer;
 import io.vladapt.demo.VpgTransDemo;
-import io.vladapt.io.ClipLoader;
-import io.vladapt.nn.ClipVisionModel;
-import io.vladapt.train.TrainConfig;
-import io.vladapt.vpg.FrozenLlm;
-import io.vladapt.vpg.Projector;
-import io.vladapt.vpg.QFormerConfig;
-import io.vladapt.vpg.QFormerInit;
-import io.vladapt.vpg.QFormerVpg;
+import io.vladapt.vpg.MultiSeedSpeedUp;
+import io.vladapt.vpg.QFormerConfigFiles;
 import io.vladapt.vpg.Recipe;
-import io.vladapt.vpg.SpeedUp;
-import io.vladapt.vpg.TokenPairs;
-import io.vladapt.vpg.VitFeatures;
-import io.vladapt.vpg.VlDataset;
-import io.vladapt.vpg.VlRun;
-import io.vladapt.vpg.Vpg;
-import io.vladapt.vpg.VpgTask;
-import io.vladapt.vpg.Vpgs;
-import io.vladapt.vpg.WordConverter;
+import io.vladapt.vpg.SeedCurvesPlot;
+import io.vladapt.vpg.VpgInit;
+import io.vladapt.vpg.transfer.WordConverter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code vladapt vpgtrans ...}: transfer a VPG from one LLM to another (VPGTrans). */
+/** {@code vladapt vpgtrans ...}: transfer a VPG from one LLM to another (VPGTrans); each command calls {@link VpgTransfer}. */
 @Command(name = "vpgtrans", mixinStandardHelpOptions = true,
         description = "VPGTrans: move a visual prompt generator and its projector from LLM_src to LLM_tgt.",
         subcommands = {VpgTransCommand.Demo.class, VpgTransCommand.FitConverter.class, VpgTransCommand.Fuse.class, VpgTransCommand.Stage1.class,
@@ -51,6 +40,14 @@ final class VpgTransCommand implements Runnable {
         @Option(names = "--no-cross-tokenizer", description = "skip the word -> BPE tokenizer transfer")
         boolean noCross;
 
+        @Option(names = "--seeds", defaultValue = "3", description = "seeds per run (VPG init, data order, dropout): 7, 8, ... (default: ${DEFAULT-VALUE})")
+        int seeds;
+
+        @Option(names = "--vpg-init", defaultValue = "attributes", description = "the LLM-independent VPG init: attributes (each cell's colour,"
+                + " shape, size) or contrastive (image-text contrastive on the captions, BLIP-2 stage 1 style; runs in run-contrastive/)"
+                + " (default: ${DEFAULT-VALUE})")
+        String init;
+
         @Option(names = "--threads", description = "libtorch and OpenBLAS threads (default: all cores)")
         Integer threads;
 
@@ -61,7 +58,7 @@ final class VpgTransCommand implements Runnable {
         public Integer call() throws Exception {
             CliNatives.load(threads);
             Path d = dir != null ? dir : Path.of(System.getProperty("user.home"), ".cache", "vladapt", "vpgtrans-demo");
-            VpgTransDemo.Options s = VpgTransDemo.Options.standard(d).with(!noCross, quiet);
+            VpgTransDemo.Options s = VpgTransDemo.Options.standard(d).with(!noCross, quiet).withSeeds(seeds).withInit(init);
             new VpgTransDemo(s, System.out).run();
             return 0;
         }
@@ -108,26 +105,11 @@ final class VpgTransCommand implements Runnable {
                 System.out.println(out + " already holds a converter: nothing to do (delete it to fit again)");
                 return 0;
             }
-            VlDataset d = VlDataset.load(data.files(), true);
-            List<String> caps = d.trainCaptions().stream().map(VlDataset.Caption::text).toList();
-            try (FrozenLlm s = FrozenLlm.load(src, src.getFileName().toString()); FrozenLlm t = FrozenLlm.load(tgt, tgt.getFileName().toString());
-                 PointerScope scope = new PointerScope()) {
-                String how = pairing != null ? pairing
-                        : Files.isRegularFile(src.resolve("tokenizer.json")) && Files.isRegularFile(tgt.resolve("tokenizer.json"))
-                        && Files.mismatch(src.resolve("tokenizer.json"), tgt.resolve("tokenizer.json")) < 0 ? "same-ids" : "char-aligned";
-                TokenPairs pairs = switch (how) {
-                    case "same-ids" -> TokenPairs.sameTokenizer(caps, s.tok());
-                    case "positional" -> TokenPairs.positional(caps, s.tok(), t.tok());
-                    case "char-aligned" -> TokenPairs.charAligned(caps, s.tok(), t.tok());
-                    default -> throw new IllegalArgumentException("--pairing must be same-ids, positional or char-aligned, not " + how);
-                };
-                boolean cross = !how.equals("same-ids");
-                WordConverter.Fit f = new WordConverter.Fit(lr, batch, epochs != null ? epochs : cross ? 8 : 5, seed);
-                try (WordConverter c = WordConverter.fit(s.embeddings(), t.embeddings(), pairs, f, s.id(), t.id(), false)) {
-                    c.save(out);
-                    System.out.printf("%s: %,d token pairs from %d captions (%d dropped), final 1 - cos %.4f -> %s%n", how, pairs.count(),
-                            pairs.source().size(), pairs.dropped(), c.finalLoss(), out);
-                }
+            VpgTransfer.Converter c = new VpgTransfer.Converter(pairing, lr, batch, epochs != null ? epochs : 0, seed);
+            try (VpgTransfer vt = VpgTransfer.open(data.files(), null, VpgTransfer.Options.defaults())) {
+                VpgTransfer.ConverterFit f = vt.fitConverter(src, tgt, c, out);
+                System.out.printf("%s: %,d token pairs from %d captions (%d dropped), final 1 - cos %.4f -> %s%n", f.pairing(), f.pairs(), f.captions(),
+                        f.dropped(), f.finalLoss(), out);
             }
             return 0;
         }
@@ -151,11 +133,10 @@ final class VpgTransCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             CliNatives.load(1);
-            try (FrozenLlm t = FrozenLlm.load(tgt, tgt.getFileName().toString()); WordConverter c = WordConverter.load(converter);
-                 Projector s = Projector.load(source); Projector f = Projector.fused(c, s, t.id())) {
-                f.save(out);
-                System.out.println("fused projector " + f.inWidth() + " -> " + t.id().hiddenSize() + " written to " + out);
+            try (VpgTransfer vt = VpgTransfer.open(null, null, VpgTransfer.Options.defaults())) {
+                vt.fuse(converter, source, tgt, out);
             }
+            System.out.println("fused projector for " + tgt + " written to " + out);
             return 0;
         }
     }
@@ -167,6 +148,10 @@ final class VpgTransCommand implements Runnable {
 
         @Option(names = "--vit", required = true, description = "frozen CLIP vision tower (HF folder)")
         Path vit;
+
+        @Option(names = "--preprocess", defaultValue = "clip", description = "clip (shorter side to the ViT's size + centre crop, CLIP statistics;"
+                + " for a real CLIP ViT) or lavin (square resize, ImageNet statistics: the demo's ViT) (default: ${DEFAULT-VALUE})")
+        String preprocess;
 
         @Option(names = "--llm", required = true, description = "the (target) LLM folder")
         Path llm;
@@ -198,10 +183,10 @@ final class VpgTransCommand implements Runnable {
         @Option(names = "--weight-decay", defaultValue = "0.05")
         double wd;
 
-        @Option(names = "--seed", defaultValue = "7")
+        @Option(names = "--seed", defaultValue = "7", description = "data order, dropout, a fresh VPG (seed + 50) and projector (seed + 51)")
         long seed;
 
-        @Option(names = "--resume", description = "continue from the newest checkpoint in --out")
+        @Option(names = "--resume", description = "continue from the newest checkpoint in --out (a finished stage is read back)")
         boolean resume;
 
         @Option(names = "--threads")
@@ -217,32 +202,22 @@ final class VpgTransCommand implements Runnable {
             return new Recipe(lr, minLr, warmup, epochs, batch, accum, factor, wd, seed);
         }
 
-        /** Loads ViT + LLM + data, caches features for {@code vpg}'s kind, runs one stage. */
-        int run(Path vpgDir, Path projectorDir, VpgTask.Part part, TrainConfig tc, String label) throws Exception {
+        /** Opens a session, runs one stage, prints its curve. */
+        int run(Stage stage) throws Exception {
             CliNatives.load(threads);
-            VlDataset d = VlDataset.load(data.files(), true);
-            try (ClipVisionModel v = ClipLoader.load(vit, ScalarType.Float, "cpu", 0, quantize.vit());
-                 FrozenLlm l = FrozenLlm.load(llm, llm.getFileName().toString(), quantize.llm())) {
-                Tensor features;
-                try (Vpg probe = vpgDir != null ? Vpgs.load(vpgDir) : freshVpg(v)) {
-                    features = VitFeatures.compute(v, io.vladapt.demo.SceneVit.pipeline(v.config()), d.images(), probe, 64);
-                }
-                try {
-                    VlRun.Result r = VlRun.train(l, vpgDir, () -> freshVpg(v), projectorDir, seed + 51, features, d, out, tc, part, null, resume, label,
-                            System.out);
-                    System.out.println("epoch  CIDEr-D  VQA acc");
-                    for (int i = 0; i < r.cider().size(); i++) System.out.printf("%5d  %7.2f  %7.2f%n", i + 1, r.cider().get(i), r.vqa().get(i));
-                    System.out.println("VPG and projector written to " + out.resolve("vpg") + ", " + out.resolve("projector"));
-                } finally {
-                    features.releaseReference();
-                }
+            VpgTransfer.Options o = VpgTransfer.Options.defaults().preprocess(Preprocess.parse(preprocess)).resume(resume).quiet(quiet)
+                    .quantize(quantize.llm(), quantize.vit());
+            try (VpgTransfer vt = VpgTransfer.open(data.files(), vit, o)) {
+                VpgTransfer.Curve r = stage.run(vt);
+                System.out.println("epoch  CIDEr-D  VQA acc");
+                for (int i = 0; i < r.cider().size(); i++) System.out.printf("%5d  %7.2f  %7.2f%n", i + 1, r.cider().get(i), r.vqa().get(i));
+                System.out.println("VPG and projector written to " + out.resolve("vpg") + ", " + out.resolve("projector"));
             }
             return 0;
         }
 
-        Vpg freshVpg(ClipVisionModel v) {
-            QFormerConfig c = new QFormerConfig(64, 2, 4, 128, 1, v.config().hiddenSize(), 12, 1e-12, 1e-5, 0.1, 0.1);
-            return new QFormerVpg(QFormerInit.random(c, seed + 50), -1);
+        interface Stage {
+            VpgTransfer.Curve run(VpgTransfer vt) throws Exception;
         }
     }
 
@@ -258,7 +233,7 @@ final class VpgTransCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return run(vpg, projector, VpgTask.Part.PROJECTOR, recipe().stage1(out.resolve("train"), quiet), "VPGTrans stage 1");
+            return run(vt -> vt.stage1(llm, vpg, projector, recipe(), out));
         }
     }
 
@@ -270,47 +245,101 @@ final class VpgTransCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            return run(from.resolve("vpg"), from.resolve("projector"), VpgTask.Part.VPG_AND_PROJECTOR, recipe().stage2(out.resolve("train"), quiet),
-                    "VPGTrans stage 2");
+            return run(vt -> vt.stage2(llm, from, recipe(), out));
         }
     }
 
     @Command(name = "tfs", mixinStandardHelpOptions = true,
-            description = "Training from scratch on the target LLM: the given (LLM-independent) VPG init or a random one, a random projector.")
+            description = "Training from scratch on the target LLM: the given (LLM-independent) VPG init, or a random Q-Former shaped like a"
+                    + " given VPG (e.g. the source's) or of a given config; a random projector.")
     static final class Tfs extends StageOptions implements Callable<Integer> {
-        @Option(names = "--vpg", description = "VPG initialisation folder (default: a random Q-Former)")
+        @Option(names = "--vpg", description = "VPG initialisation folder (its weights are the start)")
         Path vpg;
+
+        @Option(names = "--random-like", description = "a VPG folder (e.g. the source VPG): start from a random Q-Former of its config")
+        Path randomLike;
+
+        @Option(names = "--qformer-config", description = "start from a random Q-Former of this config (VLAdapt's qformer_config.json or a BLIP-2"
+                + " config.json)")
+        Path qformerConfig;
+
+        @Option(names = "--vit-block", defaultValue = "-1", description = "with --qformer-config: the ViT block the Q-Former reads (-1: the last)")
+        int vitBlock;
 
         @Override
         public Integer call() throws Exception {
-            return run(vpg, null, VpgTask.Part.VPG_AND_PROJECTOR, recipe().tfs(out.resolve("train"), quiet), "TFS");
+            int given = (vpg != null ? 1 : 0) + (randomLike != null ? 1 : 0) + (qformerConfig != null ? 1 : 0);
+            if (given != 1) {
+                throw new IllegalArgumentException("tfs needs exactly one of --vpg (an initialisation), --random-like (a random Q-Former shaped like"
+                        + " that VPG, e.g. the source's) or --qformer-config (a random Q-Former of that config)");
+            }
+            VpgInit init = vpg != null ? VpgInit.weights(vpg) : randomLike != null ? VpgInit.randomLike(randomLike)
+                    : VpgInit.random(QFormerConfigFiles.read(qformerConfig), vitBlock);
+            return run(vt -> vt.tfs(llm, init, recipe(), out));
         }
     }
 
     @Command(name = "speedup", mixinStandardHelpOptions = true,
-            description = "Table 3's speed-up from the eval.jsonl curves: TFS's best epoch / the first VPGTrans epoch above it (stage 1 = epoch 1).")
+            description = "Speed-ups from the eval.jsonl curves, per seed and the median: Table 3's (TFS's best epoch / the first VPGTrans epoch above"
+                    + " it; stage 1 = epoch 1), epochs to reach 95% of TFS's best, and the ratio of the areas under the curves.")
     static final class Speedup implements Callable<Integer> {
-        @Option(names = "--tfs", required = true, description = "the TFS --out folder")
-        Path tfs;
+        @Option(names = "--tfs", required = true, split = ",", description = "the TFS --out folder(s): one per seed, or one with {seed} in it")
+        List<String> tfs;
 
-        @Option(names = "--stage1", required = true, description = "the stage 1 --out folder")
-        Path stage1;
+        @Option(names = "--stage1", required = true, split = ",", description = "the stage 1 --out folder(s), as --tfs")
+        List<String> stage1;
 
-        @Option(names = "--stage2", required = true, description = "the stage 2 --out folder")
-        Path stage2;
+        @Option(names = "--stage2", required = true, split = ",", description = "the stage 2 --out folder(s), as --tfs")
+        List<String> stage2;
+
+        @Option(names = "--seeds", split = ",", description = "the seeds (e.g. 7,8,9): fill {seed} in the folders, or name one folder each")
+        List<Long> seeds;
+
+        @Option(names = "--plot", description = "write every seed's TFS and VPGTrans curves to this PNG")
+        Path plot;
 
         @Override
         public Integer call() throws Exception {
-            VlRun.Result t = VlRun.read(tfs.resolve("train")), s1 = VlRun.read(stage1.resolve("train")), s2 = VlRun.read(stage2.resolve("train"));
-            List<Double> cider = new ArrayList<>(s1.cider()), vqa = new ArrayList<>(s1.vqa());
-            cider.addAll(s2.cider());
-            vqa.addAll(s2.vqa());
-            SpeedUp c = SpeedUp.of(t.cider(), cider), q = SpeedUp.of(t.vqa(), vqa);
-            System.out.printf("captions (CIDEr-D): TFS best %.2f at epoch %d; VPGTrans exceeds it at %s: speed-up %s%n", c.best(), c.tfsEpoch(),
-                    c.never() ? "no epoch" : "epoch " + c.vtEpoch(), c.label());
-            System.out.printf("VQA (accuracy):     TFS best %.2f at epoch %d; VPGTrans exceeds it at %s: speed-up %s%n", q.best(), q.tfsEpoch(),
-                    q.never() ? "no epoch" : "epoch " + q.vtEpoch(), q.label());
+            int n = seeds != null ? seeds.size() : Math.max(tfs.size(), Math.max(stage1.size(), stage2.size()));
+            List<Long> ids = new ArrayList<>();
+            for (int i = 0; i < n; i++) ids.add(seeds != null ? seeds.get(i) : (long) i);
+            List<VpgTransfer.SeedRun> runs = new ArrayList<>();
+            List<SeedCurvesPlot.Series> series = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                long seed = ids.get(i);
+                VpgTransfer.Curve t = VpgTransfer.read(folder(tfs, "--tfs", i, n, seed));
+                VpgTransfer.Curve vt = VpgTransfer.read(folder(stage1, "--stage1", i, n, seed)).then(VpgTransfer.read(folder(stage2, "--stage2", i, n, seed)));
+                runs.add(new VpgTransfer.SeedRun(seed, t, vt));
+                series.add(new SeedCurvesPlot.Series("TFS", seed, t.cider(), t.vqa()));
+                series.add(new SeedCurvesPlot.Series("VPGTrans", seed, vt.cider(), vt.vqa()));
+            }
+            MultiSeedSpeedUp c = VpgTransfer.speedUp(runs, "cider"), q = VpgTransfer.speedUp(runs, "vqa");
+            if (n == 1) {
+                table3("captions (CIDEr-D): ", c);
+                table3("VQA (accuracy):     ", q);
+            }
+            c.lines("captions (CIDEr-D)").forEach(System.out::println);
+            q.lines("VQA (accuracy)").forEach(System.out::println);
+            if (plot != null) {
+                Map<String, List<SeedCurvesPlot.Series>> rows = new LinkedHashMap<>();
+                rows.put("VPGTrans vs TFS", series);
+                SeedCurvesPlot.write(plot, rows);
+                System.out.println("curves: " + plot);
+            }
             return 0;
+        }
+
+        private static void table3(String metric, MultiSeedSpeedUp m) {
+            io.vladapt.vpg.SpeedUp s = m.seeds().get(0).table3();
+            System.out.printf("%sTFS best %.2f at epoch %d; VPGTrans exceeds it at %s: speed-up %s%n", metric, s.best(), s.tfsEpoch(),
+                    s.never() ? "no epoch" : "epoch " + s.vtEpoch(), s.label());
+        }
+
+        /** The i-th folder: one per seed, or one with {seed} filled in. */
+        private static Path folder(List<String> given, String option, int i, int n, long seed) {
+            if (given.size() == n) return Path.of(given.get(i).replace("{seed}", Long.toString(seed)));
+            if (given.size() == 1 && given.get(0).contains("{seed}")) return Path.of(given.get(0).replace("{seed}", Long.toString(seed)));
+            throw new IllegalArgumentException(option + ": give " + n + " folders (one per seed) or one with {seed} in it, not " + given.size());
         }
     }
 }

@@ -74,4 +74,37 @@ public final class Plots {
         g.dispose();
         AtomicFiles.write(png, tmp -> javax.imageio.ImageIO.write(all, "png", tmp.toFile()));
     }
+
+    /** Rows of charts (each row side by side, rows stacked) in one PNG, written atomically. */
+    public static void saveGrid(Path png, List<List<XYChart>> rows) throws IOException {
+        java.awt.image.BufferedImage[][] imgs = new java.awt.image.BufferedImage[rows.size()][];
+        int w = 0, h = 0;
+        for (int r = 0; r < imgs.length; r++) {
+            imgs[r] = new java.awt.image.BufferedImage[rows.get(r).size()];
+            int rw = 0, rh = 0;
+            for (int i = 0; i < imgs[r].length; i++) {
+                imgs[r][i] = BitmapEncoder.getBufferedImage(rows.get(r).get(i));
+                rw += imgs[r][i].getWidth();
+                rh = Math.max(rh, imgs[r][i].getHeight());
+            }
+            w = Math.max(w, rw);
+            h += rh;
+        }
+        java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(Math.max(1, w), Math.max(1, h), java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = all.createGraphics();
+        g.setColor(java.awt.Color.WHITE);
+        g.fillRect(0, 0, all.getWidth(), all.getHeight());
+        int y = 0;
+        for (java.awt.image.BufferedImage[] row : imgs) {
+            int x = 0, rh = 0;
+            for (java.awt.image.BufferedImage im : row) {
+                g.drawImage(im, x, y, null);
+                x += im.getWidth();
+                rh = Math.max(rh, im.getHeight());
+            }
+            y += rh;
+        }
+        g.dispose();
+        AtomicFiles.write(png, tmp -> javax.imageio.ImageIO.write(all, "png", tmp.toFile()));
+    }
 }

@@ -1,5 +1,6 @@
 package io.vladapt.vpg;
 
+import io.vladapt.vpg.transfer.LlmIdentity;
 import io.vladapt.io.LlamaLoader;
 import io.vladapt.io.TextTokenizer;
 import io.vladapt.nn.LlamaModel;

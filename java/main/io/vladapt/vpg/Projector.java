@@ -1,5 +1,8 @@
 package io.vladapt.vpg;
 
+import io.vladapt.vpg.transfer.LlmIdentity;
+import io.vladapt.vpg.transfer.ProjectorFusion;
+import io.vladapt.vpg.transfer.WordConverter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vladapt.io.AtomicFiles;

@@ -24,6 +24,11 @@ public final class QFormerVpg implements Vpg {
         this.vitBlock = vitBlock;
     }
 
+    /** The ViT hidden state read: k = block k's output, -1 = the last block's. */
+    public int vitBlock() {
+        return vitBlock;
+    }
+
     public QFormer qformer() {
         return qformer;
     }

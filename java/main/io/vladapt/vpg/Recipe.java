@@ -30,6 +30,11 @@ public record Recipe(double lr, double minLr, double warmupEpochs, int epochs, i
         return new Recipe(lr, minLr, warmupEpochs, e, batch, accum, warmupFactor, weightDecay, seed);
     }
 
+    /** The same recipe with another seed (data order, dropout, fresh VPG and projector). */
+    public Recipe withSeed(long s) {
+        return new Recipe(lr, minLr, warmupEpochs, epochs, batch, accum, warmupFactor, weightDecay, s);
+    }
+
     /** lr for TrainConfig, whose baseLr is scaled by effective batch / 256. */
     private double base(double absolute) {
         return absolute * 256.0 / (batch * accum);

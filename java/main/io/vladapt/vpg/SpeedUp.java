@@ -39,6 +39,11 @@ public record SpeedUp(double best, int tfsEpoch, int vtEpoch) {
 
     /** "4.0x" or "never" (the paper's "-"). */
     public String label() {
-        return never() ? "never" : String.format("%.1fx", ratio());
+        return label(ratio());
+    }
+
+    /** A speed-up ratio as "4.0x", NaN as "never". */
+    public static String label(double ratio) {
+        return Double.isNaN(ratio) ? "never" : String.format("%.1fx", ratio);
     }
 }

@@ -10,7 +10,7 @@ import io.vladapt.mma.MmaCheckpoint;
 import io.vladapt.nn.LlamaModel;
 import io.vladapt.testutil.Fixtures;
 import io.vladapt.testutil.T;
-import io.vladapt.vpg.LlmIdentity;
+import io.vladapt.vpg.transfer.LlmIdentity;
 import io.vladapt.vpg.Projector;
 import io.vladapt.vpg.QFormerConfig;
 import io.vladapt.vpg.QFormerInit;

@@ -23,7 +23,7 @@ class QuantizedVpgTransCliTest {
     @Test
     void aStageTrainsWithQuantisedBackbones() {
         VpgTransCliTest.Run r = VpgTransCliTest.vladapt(VpgTransCliTest.stage("tfs", "small", "q", "--quantize", "int4:32", "--quantize-vit",
-                "int4:32"));
+                "int4:32", "--qformer-config", tmp.resolve("qformer_config.json").toString()));
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.isRegularFile(tmp.resolve("q/projector/projector.safetensors")), "projector written");
         assertTrue(r.out().contains("CIDEr-D"), r.out());

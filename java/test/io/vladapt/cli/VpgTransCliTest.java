@@ -15,6 +15,8 @@ import io.vladapt.nn.LlamaConfig;
 import io.vladapt.nn.LlamaModel;
 import io.vladapt.nn.RandomInit;
 import io.vladapt.train.Trainer;
+import io.vladapt.vpg.QFormerConfig;
+import io.vladapt.vpg.QFormerConfigFiles;
 import io.vladapt.vpg.VlDataset;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -49,6 +51,8 @@ class VpgTransCliTest {
         llm(tmp.resolve("small"), corpus, 32, 1);
         llm(tmp.resolve("large"), corpus, 48, 2);
         ClipVisionConfig vc = new ClipVisionConfig(32, 64, 2, 4, 32, 8, 3, "quick_gelu", 1e-5);
+        // the Q-Former a from-scratch run starts from: 12 queries, 64 wide, 2 layers, reading the 32-wide ViT
+        QFormerConfigFiles.write(new QFormerConfig(64, 2, 4, 128, 1, 32, 12, 1e-12, 1e-5, 0.1, 0.1), tmp.resolve("qformer_config.json"));
         try (ClipVisionModel vit = RandomInit.clip(vc, 3, ScalarType.Float)) {
             Files.createDirectories(tmp.resolve("vit"));
             ModelConfigs.writeClipVisionHf(vc, tmp.resolve("vit/config.json"));
@@ -95,7 +99,7 @@ class VpgTransCliTest {
 
     @Test
     void theStagesChainAndTheSpeedUpIsReadBack() throws Exception {
-        Run src = vladapt(stage("tfs", "small", "source"));
+        Run src = vladapt(stage("tfs", "small", "source", "--qformer-config", tmp.resolve("qformer_config.json").toString()));
         assertEquals(0, src.code(), src.err());
         assertTrue(Files.isRegularFile(tmp.resolve("source/projector/projector.safetensors")));
         assertEquals(3, Trainer.readEvals(tmp.resolve("source/train/eval.jsonl"), 99).size());
@@ -124,12 +128,44 @@ class VpgTransCliTest {
         assertEquals(0, again.code(), again.err());
         assertEquals(2, Trainer.readEvals(tmp.resolve("s2/train/eval.jsonl"), 99).size());
 
-        Run tfs = vladapt(stage("tfs", "large", "tfs"));
+        // the baseline: a random Q-Former shaped like the source VPG
+        Run tfs = vladapt(stage("tfs", "large", "tfs", "--random-like", tmp.resolve("source/vpg").toString()));
         assertEquals(0, tfs.code(), tfs.err());
         Run sp = vladapt("vpgtrans", "speedup", "--tfs", tmp.resolve("tfs").toString(), "--stage1", tmp.resolve("s1").toString(), "--stage2",
                 tmp.resolve("s2").toString());
         assertEquals(0, sp.code(), sp.err());
         assertTrue(sp.out().contains("captions (CIDEr-D): TFS best") && sp.out().contains("VQA (accuracy)"), sp.out());
+        // several seeds, named by a {seed} template (here two copies of the same runs), with a plot of every seed's curves
+        for (String seed : List.of("1", "2")) {
+            for (String d : List.of("tfs", "s1", "s2")) copyTree(tmp.resolve(d), tmp.resolve("seed-" + seed).resolve(d));
+        }
+        Run multi = vladapt("vpgtrans", "speedup", "--seeds", "1,2", "--tfs", tmp.resolve("seed-{seed}/tfs").toString(), "--stage1",
+                tmp.resolve("seed-{seed}/s1").toString(), "--stage2", tmp.resolve("seed-{seed}/s2").toString(), "--plot", tmp.resolve("sp.png").toString());
+        assertEquals(0, multi.code(), multi.err());
+        assertTrue(multi.out().contains("seed 1: Table 3") && multi.out().contains("seed 2: Table 3"), multi.out());
+        assertTrue(multi.out().contains("captions (CIDEr-D) over 2 seeds: median Table 3") && multi.out().contains("median area ratio"), multi.out());
+        assertTrue(Files.size(tmp.resolve("sp.png")) > 1000);
+        Run bad = vladapt("vpgtrans", "speedup", "--seeds", "1,2,3", "--tfs", tmp.resolve("tfs").toString(), "--stage1", tmp.resolve("s1").toString(),
+                "--stage2", tmp.resolve("s2").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--tfs: give 3 folders"), bad.err());
+    }
+
+    static void copyTree(Path from, Path to) throws Exception {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path q = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(q);
+                else Files.copy(p, q);
+            }
+        }
+    }
+
+    @Test
+    void fromScratchNamesItsStart() {
+        Run none = vladapt(stage("tfs", "large", "nostart"));
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("tfs needs exactly one of --vpg"), none.err());
     }
 
     @Test
@@ -137,7 +173,7 @@ class VpgTransCliTest {
         // a converter fitted small -> large used to fuse a projector of the large model: named, exit 2
         vladapt("vpgtrans", "fit-converter", "--data", tmp.resolve("data").toString(), "--src-llm", tmp.resolve("small").toString(), "--tgt-llm",
                 tmp.resolve("large").toString(), "--out", tmp.resolve("conv2").toString(), "--epochs", "1", "--threads", "1");
-        Run src = vladapt(stage("tfs", "large", "large-src"));
+        Run src = vladapt(stage("tfs", "large", "large-src", "--qformer-config", tmp.resolve("qformer_config.json").toString()));
         assertEquals(0, src.code(), src.err());
         Run bad = vladapt("vpgtrans", "fuse", "--converter", tmp.resolve("conv2").toString(), "--source-projector",
                 tmp.resolve("large-src/projector").toString(), "--tgt-llm", tmp.resolve("large").toString(), "--out", tmp.resolve("x").toString());

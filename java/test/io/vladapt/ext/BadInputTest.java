@@ -11,7 +11,7 @@ import io.vladapt.mma.RepAdapterOp;
 import io.vladapt.mma.RepAdapterWeights;
 import io.vladapt.mma.Reparam;
 import io.vladapt.nn.LinearWeights;
-import io.vladapt.vpg.ProjectorFusion;
+import io.vladapt.vpg.transfer.ProjectorFusion;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;

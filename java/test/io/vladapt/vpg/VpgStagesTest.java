@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vladapt.vpg.transfer.LlmIdentity;
+import io.vladapt.vpg.transfer.TokenPairs;
+import io.vladapt.vpg.transfer.WordConverter;
 import io.vladapt.io.TextTokenizer;
 import io.vladapt.nn.GenerationConfig;
 import io.vladapt.nn.LlamaConfig;

@@ -3,6 +3,7 @@ package io.vladapt.vpg;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.vladapt.vpg.transfer.LlmIdentity;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vladapt.io.ClipLoader;

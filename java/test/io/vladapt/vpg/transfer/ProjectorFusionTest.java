@@ -1,4 +1,4 @@
-package io.vladapt.vpg;
+package io.vladapt.vpg.transfer;
 
 import static io.vladapt.testutil.T.assertClose;
 import static io.vladapt.testutil.T.randn;

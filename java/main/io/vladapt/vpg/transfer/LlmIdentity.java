@@ -1,4 +1,4 @@
-package io.vladapt.vpg;
+package io.vladapt.vpg.transfer;
 
 import io.vladapt.nn.LlamaModel;
 import java.util.zip.CRC32;

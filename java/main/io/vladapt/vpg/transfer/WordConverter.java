@@ -1,4 +1,4 @@
-package io.vladapt.vpg;
+package io.vladapt.vpg.transfer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

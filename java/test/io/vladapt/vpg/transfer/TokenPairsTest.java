@@ -1,4 +1,4 @@
-package io.vladapt.vpg;
+package io.vladapt.vpg.transfer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

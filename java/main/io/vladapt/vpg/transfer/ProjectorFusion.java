@@ -1,4 +1,4 @@
-package io.vladapt.vpg;
+package io.vladapt.vpg.transfer;
 
 import io.vladapt.ext.OpCheck;
 import io.vladapt.ext.VlOps;

@@ -1,4 +1,4 @@
-package io.vladapt.vpg;
+package io.vladapt.vpg.transfer;
 
 import io.vladapt.io.TextTokenizer;
 import java.util.ArrayList;
