@@ -210,6 +210,9 @@ final class VpgTransCommand implements Runnable {
         @Option(names = "--quiet")
         boolean quiet;
 
+        @Mixin
+        DecodingOptions decoding;
+
         Recipe recipe() {
             return new Recipe(lr, minLr, warmup, epochs, batch, accum, factor, wd, seed);
         }
@@ -218,6 +221,8 @@ final class VpgTransCommand implements Runnable {
         int run(Path vpgDir, Path projectorDir, VpgTask.Part part, TrainConfig tc, String label) throws Exception {
             CliNatives.load(threads);
             VlDataset d = VlDataset.load(data.files(), true);
+            io.vladapt.vpg.VlDecoding decoding = this.decoding.vl();
+            if (!quiet) System.out.println("evaluation decoding: " + decoding.describe());
             try (ClipVisionModel v = ClipLoader.load(vit, ScalarType.Float); FrozenLlm l = FrozenLlm.load(llm, llm.getFileName().toString())) {
                 Tensor features;
                 try (Vpg probe = vpgDir != null ? Vpgs.load(vpgDir) : freshVpg(v)) {
@@ -225,7 +230,7 @@ final class VpgTransCommand implements Runnable {
                 }
                 try {
                     VlRun.Result r = VlRun.train(l, vpgDir, () -> freshVpg(v), projectorDir, seed + 51, features, d, out, tc, part, null, resume, label,
-                            System.out);
+                            System.out, decoding);
                     System.out.println("epoch  CIDEr-D  VQA acc");
                     for (int i = 0; i < r.cider().size(); i++) System.out.printf("%5d  %7.2f  %7.2f%n", i + 1, r.cider().get(i), r.vqa().get(i));
                     System.out.println("VPG and projector written to " + out.resolve("vpg") + ", " + out.resolve("projector"));

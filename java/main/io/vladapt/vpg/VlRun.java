@@ -30,19 +30,26 @@ public final class VlRun {
     public static Result train(FrozenLlm llm, Path vpgDir, Supplier<Vpg> freshVpg, Path projectorDir, long seed, Tensor features, VlDataset d,
                                Path out, TrainConfig tc, VpgTask.Part part, Predicate<List<Trainer.EvalRecord>> stop, boolean resume,
                                String label, PrintStream log) throws IOException {
+        return train(llm, vpgDir, freshVpg, projectorDir, seed, features, d, out, tc, part, stop, resume, label, log, VlDecoding.paper());
+    }
+
+    /** As above, evaluating every epoch and the result with {@code decoding}. */
+    public static Result train(FrozenLlm llm, Path vpgDir, Supplier<Vpg> freshVpg, Path projectorDir, long seed, Tensor features, VlDataset d,
+                               Path out, TrainConfig tc, VpgTask.Part part, Predicate<List<Trainer.EvalRecord>> stop, boolean resume,
+                               String label, PrintStream log, VlDecoding decoding) throws IOException {
         try (Vpg vpg = vpgDir == null ? freshVpg.get() : Vpgs.load(vpgDir);
              Projector proj = projectorDir == null ? Projector.random(vpg.width(), llm.id(), seed) : Projector.load(projectorDir)) {
             VlModel m = new VlModel(llm.lm(), llm.tok(), vpg, proj);
             List<VlExample> ex = d.trainExamples(llm.tok());
             if (!tc.quiet()) log.printf("%n%s: %d examples x %d epochs; %s%n", label, ex.size(), tc.epochs(), String.join("; ", m.describe()));
             else log.printf("  %s ...%n", label);
-            Trainer tr = new Trainer(new VpgTask(m, features, ex, part), tc).withEpochEval(e -> VlEval.run(m, features, d, 64).asMap());
+            Trainer tr = new Trainer(new VpgTask(m, features, ex, part), tc).withEpochEval(e -> VlEval.run(m, features, d, 64, decoding).asMap());
             if (stop != null) tr.withStopRule(stop);
             List<Trainer.Metric> metrics = tr.run(resume, -1);
             if (io.vladapt.train.DataParallel.leader()) {   // under `vladapt launch`, rank 0 writes
                 vpg.save(out.resolve("vpg"));
                 proj.save(out.resolve("projector"));
-                VlEval.write(VlEval.run(m, features, d, 64), out.resolve("eval.json"));
+                VlEval.write(VlEval.run(m, features, d, 64, decoding), decoding, out.resolve("eval.json"));
             }
             return of(tr.evals(), (long) metrics.size() * tc.effectiveBatch());
         }

@@ -13,6 +13,10 @@ import io.vladapt.testutil.T;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import io.vladapt.vpg.VlModel;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * Beam search token for token against transformers' generate(num_beams=...) on the tiny random LLaMA
  * (fixtures/beam/make_beam_fixture.py: beams 1 to 5, length penalties 1, 0, -1, 2, 0.5, min_new_tokens
  * past EOS, no-repeat 2/3-grams, a left-padded batch of three prompts, one and two EOS ids, no EOS,
- * early stopping false/true/never), and one beam equal to greedy decoding on every fixture LLaMA.
+ * early stopping false/true/never, and soft prompts in VlModel's layout fed as inputs_embeds), and one
+ * beam equal to greedy decoding on every fixture LLaMA.
  */
 class BeamSearchTest {
     static LlamaModel model;
@@ -43,6 +48,14 @@ class BeamSearchTest {
         Params p = new Params();
         base.params().asMap().forEach(p::put);
         return new LlamaModel(base.config().withEosTokenIds(eos), p, ScalarType.Float);
+    }
+
+    /** (B, Q, d) soft prompts from nested JSON lists (float32 values). */
+    static Tensor soft(JsonNode a, int b) {
+        int q = a.get(0).size(), d = a.get(0).get(0).size();
+        float[] v = new float[b * q * d];
+        for (int r = 0; r < b; r++) for (int i = 0; i < q; i++) for (int j = 0; j < d; j++) v[(r * q + i) * d + j] = (float) a.get(r).get(i).get(j).asDouble();
+        return Tensors.floats(v).view(b, q, d);
     }
 
     static long[] longs(JsonNode a) {
@@ -70,8 +83,18 @@ class BeamSearchTest {
             String name = c.get("name").asText();
             try (LlamaModel m = withEos(model, eos.isEmpty() ? model.config().eosTokenIds() : eos)) {
                 Generator gen = new Generator(m, null);
-                List<long[]> got = gen.generate(prompts, g, null);
-                BeamSearch.Result scored = g.numBeams() > 1 ? gen.beamSearch(prompts, g) : null;
+                List<long[]> got;
+                BeamSearch.Result scored;
+                if (c.has("soft")) {                                       // VlModel's layout, fed as embeddings
+                    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+                        Generator.Prefill pre = VlModel.prefill(m, soft(root.get("soft"), prompts.size()), prompts, root.get("pad").asLong());
+                        got = gen.generate(pre, g, null);
+                        scored = BeamSearch.run(m, pre, null, g);
+                    }
+                } else {
+                    got = gen.generate(prompts, g, null);
+                    scored = g.numBeams() > 1 ? gen.beamSearch(prompts, g) : null;
+                }
                 for (int r = 0; r < prompts.size(); r++) {
                     JsonNode e = c.get("expected").get(r);
                     assertArrayEquals(longs(e.get("tokens")), got.get(r), name + ", prompt " + r);
@@ -83,7 +106,7 @@ class BeamSearchTest {
             }
             cases++;
         }
-        assertTrue(cases >= 15, cases + " cases");
+        assertTrue(cases >= 21, cases + " cases");
     }
 
     @Test
