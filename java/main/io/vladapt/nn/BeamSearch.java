@@ -84,7 +84,8 @@ public final class BeamSearch {
         try (PointerScope outer = new PointerScope(); NoGradGuard noGrad = new NoGradGuard();
              KvCache cache = new KvCache(model.config(), b, promptLen + maxNew, model.dtype())) {
             Tensor logits, keyValid, nextPos;
-            LlamaModel.AttentionInputHook hook;
+            // the beams' hook (per-row adapter state copied to each prompt's beams) lives as long as the search
+            LlamaModel.AttentionInputHook hook = prefill.hook() == null ? null : prefill.rowHook().forRows(Tensors.longs(expand));
             try (PointerScope scope = new PointerScope()) {
                 // the prompts once, then their cache rows, masks and positions copied to their beams
                 Tensor mask = Masks.causal(prefill.keyValid(), promptLen, 0);                   // (B, 1, P, P)
@@ -96,7 +97,6 @@ public final class BeamSearch {
                 keyValid = prefill.keyValid().index_select(0, Tensors.onDeviceOf(rows, prefill.keyValid()));  // (B*K, P)
                 Tensor pos = prefill.positions();
                 nextPos = pos.narrow(1, promptLen - 1, 1).add(new Scalar(1)).index_select(0, Tensors.onDeviceOf(rows, pos));  // (B*K, 1)
-                hook = prefill.hook() == null ? null : prefill.rowHook().forRows(rows);
                 for (Tensor t : new Tensor[] {logits, keyValid, nextPos}) scope.detach(t.retainReference());
             }
             for (int step = 0; ; step++) {
