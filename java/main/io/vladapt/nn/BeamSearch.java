@@ -162,7 +162,9 @@ public final class BeamSearch {
                 boolean exhausted = allFull && g.earlyStopping() == GenerationConfig.EarlyStopping.TRUE;
                 if (!anyOpen || exhausted || allHit) break;
                 try (PointerScope scope = new PointerScope()) {
-                    cache.reorder(Tensors.longs(src));                                          // rows follow their hypotheses
+                    boolean moved = false;
+                    for (int r = 0; r < n && !moved; r++) moved = src[r] != r;
+                    if (moved) cache.reorder(Tensors.longs(src));                               // rows follow their hypotheses
                     Tensor embeds = model.embed(Tensors.longs(tok).view(n, 1));                  // (B*K, 1, d)
                     Tensor grown = torch.cat(new TensorVector(keyValid, Tensors.onDeviceOf(Tensors.full(ScalarType.Bool, 1, n, 1), keyValid)), 1);  // (B*K, P+len)
                     Tensor mask = Masks.causal(grown, 1, cache.length());                       // (B*K, 1, 1, P+len)
