@@ -10,16 +10,16 @@ import picocli.CommandLine.Option;
  * answers 1-10 with length penalty -1), LaVIN decodes as LaVIN (one beam, up to 64 tokens).
  */
 final class DecodingOptions {
-    @Option(names = "--beams", description = "beam search width, 1 = no beam search (default: the command's)")
+    @Option(names = "--beams", description = "beam search width, 1 = no beam search (default: vpgtrans 5; mma 1)")
     Integer beams;
 
-    @Option(names = "--length-penalty", description = "beam search: hypotheses score sum(log p) / length^penalty (default: the command's)")
+    @Option(names = "--length-penalty", description = "beam search: hypotheses score sum(log p) / length^penalty (default: vpgtrans 1 for captions, -1 for answers; mma 1)")
     Double lengthPenalty;
 
-    @Option(names = "--min-new-tokens", description = "no EOS before this many new tokens (default: the command's)")
+    @Option(names = "--min-new-tokens", description = "no EOS before this many new tokens (default: vpgtrans 8 for captions, 1 for answers; mma 0)")
     Integer minNew;
 
-    @Option(names = "--max-new-tokens", description = "most new tokens (default: the command's)")
+    @Option(names = "--max-new-tokens", description = "most new tokens (default: vpgtrans 30 for captions, 10 for answers; mma 64)")
     Integer maxNew;
 
     @Option(names = "--no-repeat-ngram", description = "never generate an n-gram of this size twice, 0 = off (default: 0)")
