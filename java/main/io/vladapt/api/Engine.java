@@ -1,6 +1,7 @@
 package io.vladapt.api;
 
 import io.vladapt.nn.BatchDecoder;
+import io.vladapt.nn.GenerationConfig;
 import io.vladapt.nn.LlamaModel;
 import io.vladapt.nn.Sampler;
 import io.vladapt.nn.Tensors;
@@ -17,6 +18,7 @@ import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The generation thread behind a {@link VisionLanguageModel}: requests wait in a bounded queue, join
@@ -79,6 +81,10 @@ final class Engine implements AutoCloseable {
     /** Queues a request; throws {@link QueueFullException} when the queue is full. Takes a reference to pixels. */
     TokenStream submit(String prompt, Tensor pixels, Sampling s, boolean pieces) {
         if (closing) throw new IllegalStateException("the model is shutting down");
+        if (pieces && s.whole()) {
+            throw new IllegalArgumentException("beam search, min tokens and no-repeat n-grams cannot stream: ask for the whole answer"
+                    + " (generate without a text consumer)");
+        }
         TokenStream out = new TokenStream(pieces);
         if (s.maxTokens() == 0) {
             out.finish(new Completion("", 0, 0, FinishReason.LENGTH));
@@ -188,6 +194,10 @@ final class Engine implements AutoCloseable {
             throw new IllegalArgumentException("the prompt takes " + p.embeds().size(1) + " positions and max_tokens is "
                     + job.sampling().maxTokens() + ": " + total + " positions, over the model's context of " + ctx);
         }
+        if (job.sampling().whole()) {
+            whole(job, p);
+            return;
+        }
         Lane lane = lanes.computeIfAbsent(p.llm(), l -> new Lane(l, p.hooks()));
         BatchDecoder.Joiner jn = lane.decoder.prefill(p.embeds(), p.positions(), p.state(), job.sampling().maxTokens());
         Row row = new Row(job, (int) p.embeds().size(1));
@@ -204,6 +214,33 @@ final class Engine implements AutoCloseable {
             joining.computeIfAbsent(lane, l -> new ArrayList<>()).add(jn);
             joiningRows.computeIfAbsent(lane, l -> new ArrayList<>()).add(row);
         }
+    }
+
+    /**
+     * Generates a request that does not join the shared batch (beam search, min tokens, n-gram rule)
+     * to its end with the {@link io.vladapt.nn.Generator}, on this thread: the other rows wait for it.
+     */
+    private void whole(Job job, Backend.Prepared p) {
+        Sampling s = job.sampling();
+        long n = p.embeds().size(1);
+        Tensor valid = Tensors.full(ScalarType.Bool, 1, 1, n);                                  // (1, P)
+        BatchDecoder.Hooks hooks = p.hooks();
+        Tensor[] state = p.state();
+        LlamaModel.AttentionInputHook hook = hooks == null || state == null ? null : hooks.hook(state);
+        io.vladapt.nn.Generator.RowHook rowHook = hook == null ? null : rows -> {
+            Tensor[] picked = new Tensor[state.length];                                        // per layer (B', ...)
+            for (int i = 0; i < state.length; i++) picked[i] = state[i].index_select(0, Tensors.onDeviceOf(rows, state[i]));
+            return hooks.hook(picked);
+        };
+        GenerationConfig g = s.beams() > 1 ? s.generation() : new GenerationConfig(s.maxTokens(), s.temperature(), s.topK(), s.topP(), s.seed(),
+                s.stop(), true, 1, s.lengthPenalty(), s.minTokens(), s.noRepeatNgram(), GenerationConfig.EarlyStopping.FALSE);
+        long[] ids = new io.vladapt.nn.Generator(p.llm(), backend::decode)
+                .generate(new io.vladapt.nn.Generator.Prefill(p.embeds(), valid, p.positions(), hook, rowHook), g, null).get(0);
+        String text = backend.decode(ids);
+        int cut = StopStrings.firstMatch(text, s.stop());
+        if (cut >= 0) text = text.substring(0, cut);
+        FinishReason why = cut >= 0 || ids.length < s.maxTokens() ? FinishReason.STOP : FinishReason.LENGTH;
+        job.out().finish(new Completion(text, (int) n, ids.length, why));
     }
 
     private static long sample(Row r, Tensor logits) {

@@ -11,6 +11,7 @@ import io.vladapt.vpg.Recipe;
 import io.vladapt.vpg.VitFeatures;
 import io.vladapt.vpg.VlDataset;
 import io.vladapt.vpg.VlEval;
+import io.vladapt.vpg.VlDecoding;
 import io.vladapt.vpg.VlRun;
 import io.vladapt.vpg.Vpg;
 import io.vladapt.vpg.VpgInit;
@@ -101,40 +102,46 @@ public final class VpgTransfer implements AutoCloseable {
      * @param threads    libtorch / OpenBLAS threads (null: leave as they are)
      * @param quantizeLlm weight-only quantisation of every frozen LLM's projections (null: dense, or as a pre-quantised folder stores them)
      * @param quantizeVit the same for the ViT (null: dense)
+     * @param decoding   how every evaluation decodes
      */
     public record Options(Preprocess preprocess, boolean resume, boolean quiet, PrintStream log, Listener listener, Integer threads,
-                          QuantScheme quantizeLlm, QuantScheme quantizeVit) {
+                          QuantScheme quantizeLlm, QuantScheme quantizeVit, VlDecoding decoding) {
         public static Options defaults() {
-            return new Options(Preprocess.CLIP, false, false, System.out, null, null, null, null);
+            return new Options(Preprocess.CLIP, false, false, System.out, null, null, null, null, VlDecoding.paper());
         }
 
         public Options preprocess(Preprocess p) {
-            return new Options(p, resume, quiet, log, listener, threads, quantizeLlm, quantizeVit);
+            return new Options(p, resume, quiet, log, listener, threads, quantizeLlm, quantizeVit, decoding);
         }
 
         public Options resume(boolean r) {
-            return new Options(preprocess, r, quiet, log, listener, threads, quantizeLlm, quantizeVit);
+            return new Options(preprocess, r, quiet, log, listener, threads, quantizeLlm, quantizeVit, decoding);
         }
 
         public Options quiet(boolean q) {
-            return new Options(preprocess, resume, q, log, listener, threads, quantizeLlm, quantizeVit);
+            return new Options(preprocess, resume, q, log, listener, threads, quantizeLlm, quantizeVit, decoding);
         }
 
         public Options log(PrintStream l) {
-            return new Options(preprocess, resume, quiet, l, listener, threads, quantizeLlm, quantizeVit);
+            return new Options(preprocess, resume, quiet, l, listener, threads, quantizeLlm, quantizeVit, decoding);
         }
 
         public Options listener(Listener l) {
-            return new Options(preprocess, resume, quiet, log, l, threads, quantizeLlm, quantizeVit);
+            return new Options(preprocess, resume, quiet, log, l, threads, quantizeLlm, quantizeVit, decoding);
         }
 
         public Options threads(Integer t) {
-            return new Options(preprocess, resume, quiet, log, listener, t, quantizeLlm, quantizeVit);
+            return new Options(preprocess, resume, quiet, log, listener, t, quantizeLlm, quantizeVit, decoding);
         }
 
         /** Weight-only quantisation of the frozen LLMs' and the ViT's projections as they load (null: dense). */
         public Options quantize(QuantScheme llm, QuantScheme vit) {
-            return new Options(preprocess, resume, quiet, log, listener, threads, llm, vit);
+            return new Options(preprocess, resume, quiet, log, listener, threads, llm, vit, decoding);
+        }
+
+        /** How evaluations decode (default {@link VlDecoding#paper()}: beam 5, captions 8-30 new tokens, VQA 1-10 with length penalty -1). */
+        public Options decoding(VlDecoding d) {
+            return new Options(preprocess, resume, quiet, log, listener, threads, quantizeLlm, quantizeVit, d);
         }
     }
 
@@ -321,7 +328,7 @@ public final class VpgTransfer implements AutoCloseable {
     private VpgTransStages.Context context(String key, Path vpgDir, VpgInit init) throws IOException {
         VpgTransStages.StageListener l = o.listener() == null ? null
                 : (stage, e, n, s) -> o.listener().onEpoch(stage, e, n, s.getOrDefault("cider", Double.NaN), s.getOrDefault("vqa", Double.NaN));
-        return new VpgTransStages.Context(dataset(), features(key, vpgDir, init), o.resume(), o.quiet(), o.log(), l);
+        return new VpgTransStages.Context(dataset(), features(key, vpgDir, init), o.resume(), o.quiet(), o.log(), l, o.decoding());
     }
 
     /** A frozen LLM folder, loaded once per session. */

@@ -245,10 +245,12 @@ final class MmaCommand implements Runnable {
         }
     }
 
-    /** Decoding options shared by eval and chat (LaVIN's evaluation: temperature 0.1, top-p 0.75, seed 1). */
+    /**
+     * Decoding options shared by eval and chat (LaVIN's evaluation: temperature 0.1, top-p 0.75, seed 1,
+     * up to 64 new tokens; beam search with --beams N --temperature 0).
+     */
     static final class Decoding {
-        @Option(names = "--max-new-tokens", defaultValue = "64", description = "(default: ${DEFAULT-VALUE})")
-        int maxNew;
+        @Mixin DecodingOptions beam;
 
         @Option(names = "--temperature", defaultValue = "0.1", description = "sampling temperature, 0 = greedy (default: ${DEFAULT-VALUE})")
         double temperature;
@@ -265,12 +267,18 @@ final class MmaCommand implements Runnable {
         @Option(names = "--merged", description = "fold the LLM adapters into q/k/v per modality (re-parameterisation)")
         boolean merged;
 
+        int maxNew() {
+            return beam.maxNew(64);
+        }
+
         GenerationConfig config() {
-            return new GenerationConfig(maxNew, temperature, topK, topP, seed, List.of(), true);
+            return beam.apply(new GenerationConfig(maxNew(), temperature, topK, topP, seed, List.of(), true));
         }
 
         Sampling sampling() {
-            return new Sampling(maxNew, temperature, topP, topK, seed, List.of());
+            GenerationConfig g = config();
+            return new Sampling(g.maxNewTokens(), temperature, topP, topK, seed, List.of(), g.numBeams(), g.lengthPenalty(), g.minNewTokens(),
+                    g.noRepeatNgram());
         }
     }
 
@@ -324,11 +332,11 @@ final class MmaCommand implements Runnable {
             };
             AnswerParser parser = new AnswerParser(mode, fallback.equals("random") ? AnswerParser.Fallback.RANDOM : AnswerParser.Fallback.WRONG,
                     decoding.seed);
-            models.checkInference("mma eval", batch, maxSeqLen + decoding.maxNew);
+            models.checkInference("mma eval", batch * decoding.config().numBeams(), maxSeqLen + decoding.maxNew());
             try (Backbones b = models.load(); MmaModel m = LavinAdapters.open(b, adapter, adapterOpts.shape())) {
                 ScienceQa sqa = ScienceQa.load(data, skipMissing);
                 try (MmaData test = MmaData.scienceQa(sqa, split, m, fmt.prompt(), models.preprocess().pipeline(b.vit().config().imageSize()), maxSeqLen,
-                        true, false, decoding.maxNew)) {
+                        true, false, decoding.maxNew())) {
                     MmaEval.Result r = MmaEval.run(m, test, decoding.config(), batch, decoding.merged, parser, quiet);
                     Path file = out != null ? out : (Files.isDirectory(adapter) ? adapter : adapter.toAbsolutePath().getParent())
                             .resolve("eval_" + split + ".json");
@@ -412,15 +420,21 @@ final class MmaCommand implements Runnable {
         @Override
         public Integer call() {
             models.threads();
-            models.checkInference("mma chat", 1, 512 + decoding.maxNew);
+            models.checkInference("mma chat", decoding.config().numBeams(), 512 + decoding.maxNew());
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             try (VisionLanguageModel m = VisionLanguageModel.lavin(models.lm, models.vit, adapter).dtype(models.dtype()).device(models.device())
                     .quantize(models.quantize()).quantizeVit(models.quantizeVit())
                     .vitHeads(models.vitHeads)
                     .pthShape(adapterOpts.shape()).merged(decoding.merged).preprocess(models.preprocess()).template(template).load()) {
                 long t0 = System.nanoTime();
-                Completion c = m.generate(new ChatRequest(prompt, image == null ? null : ImageInput.of(image), decoding.sampling(), null),
-                        out::print);
+                ChatRequest request = new ChatRequest(prompt, image == null ? null : ImageInput.of(image), decoding.sampling(), null);
+                Completion c;
+                if (request.sampling().whole()) {                                             // beams: the answer comes whole
+                    c = m.generate(request);
+                    out.print(c.text());
+                } else {
+                    c = m.generate(request, out::print);
+                }
                 out.println();
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.err.printf("%d tokens in %.2f s (%.1f tokens/s)%s%n", c.completionTokens(), s, c.completionTokens() / s,

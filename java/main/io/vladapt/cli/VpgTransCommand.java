@@ -198,6 +198,9 @@ final class VpgTransCommand implements Runnable {
         @Mixin
         QuantizeOptions quantize = new QuantizeOptions();
 
+        @Mixin
+        DecodingOptions decoding;
+
         Recipe recipe() {
             return new Recipe(lr, minLr, warmup, epochs, batch, accum, factor, wd, seed);
         }
@@ -206,7 +209,8 @@ final class VpgTransCommand implements Runnable {
         int run(Stage stage) throws Exception {
             CliNatives.load(threads);
             VpgTransfer.Options o = VpgTransfer.Options.defaults().preprocess(Preprocess.parse(preprocess)).resume(resume).quiet(quiet)
-                    .quantize(quantize.llm(), quantize.vit());
+                    .quantize(quantize.llm(), quantize.vit()).decoding(decoding.vl());
+            if (!quiet) System.out.println("evaluation decoding: " + o.decoding().describe());
             try (VpgTransfer vt = VpgTransfer.open(data.files(), vit, o)) {
                 VpgTransfer.Curve r = stage.run(vt);
                 System.out.println("epoch  CIDEr-D  VQA acc");

@@ -52,6 +52,10 @@ public final class MmaEval {
         dec.put("top_k", g.topK());
         dec.put("top_p", g.topP());
         dec.put("seed", g.seed());
+        dec.put("num_beams", g.numBeams());
+        dec.put("length_penalty", g.lengthPenalty());
+        dec.put("min_new_tokens", g.minNewTokens());
+        dec.put("no_repeat_ngram_size", g.noRepeatNgram());
         root.put("skipped_too_long", r.skippedTooLong());
         root.put("seconds", r.seconds());
         ObjectNode table = root.putObject("table");

@@ -115,9 +115,17 @@ public final class MmaInference implements AutoCloseable {
             Generator.Prefill prefill = prefill(enc, hasImage, visual);
             LlamaModel llm = mergedModel != null ? mergedModel : model.llm();
             LlamaModel.AttentionInputHook hook = mergedModel != null ? null : hook(routes);
-            Generator.Prefill withHook = new Generator.Prefill(prefill.embeds(), prefill.keyValid(), prefill.positions(), hook);
+            Generator.RowHook rowHook = mergedModel != null ? null : rows -> hook(select(routes, rows));
+            Generator.Prefill withHook = new Generator.Prefill(prefill.embeds(), prefill.keyValid(), prefill.positions(), hook, rowHook);
             return new Generator(llm, model.tokenizer()::decode).generate(withHook, g, listener);
         }
+    }
+
+    /** Rows {@code rows} of each layer's routing weights: (B', 2) per layer (beam search runs each prompt as several rows). */
+    public static Tensor[] select(Tensor[] routes, Tensor rows) {
+        Tensor[] out = new Tensor[routes.length];
+        for (int i = 0; i < routes.length; i++) out[i] = routes[i].index_select(0, Tensors.onDeviceOf(rows, routes[i]));
+        return out;
     }
 
     /** The fused no-grad adapter hook for each LLM layer's routing weights (B, 2). */

@@ -35,7 +35,23 @@ public final class Generator {
      * @param positions (B, P) int64 RoPE positions
      * @param hook      adapter hook for every forward pass, or null
      */
-    public record Prefill(Tensor embeds, Tensor keyValid, Tensor positions, LlamaModel.AttentionInputHook hook) {}
+    public record Prefill(Tensor embeds, Tensor keyValid, Tensor positions, LlamaModel.AttentionInputHook hook, RowHook rowHook) {
+        /** A prefill whose hook (if any) cannot follow beams: beam search refuses it. */
+        public Prefill(Tensor embeds, Tensor keyValid, Tensor positions, LlamaModel.AttentionInputHook hook) {
+            this(embeds, keyValid, positions, hook, null);
+        }
+    }
+
+    /**
+     * The adapter hook for other rows of the batch: beam search runs each prompt as several rows
+     * (its beams) and asks for the hook of rows {@code rows} ((B') int64 indices into the prefill's
+     * rows, each prompt's index repeated once per beam). Per-row adapter state (LaVIN's routing weights)
+     * is index-selected with them.
+     */
+    @FunctionalInterface
+    public interface RowHook {
+        LlamaModel.AttentionInputHook forRows(Tensor rows);
+    }
 
     /** @param detokenize ids -> text, for stop strings (may be null when none are used) */
     public Generator(LlamaModel model, Function<long[], String> detokenize) {
@@ -48,8 +64,37 @@ public final class Generator {
         if (prompts.isEmpty()) return List.of();
         checkIds(prompts);
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            LeftPadded p = leftPad(prompts, Math.max(model.config().padTokenId(), 0));
-            return generate(new Prefill(model.embed(p.ids()), p.valid(), Masks.positions(p.valid()), null), g, listener);
+            long pad = Math.max(model.config().padTokenId(), 0);
+            LeftPadded p = leftPad(prompts, pad);
+            return generate(new Prefill(model.embed(p.ids()), p.valid(), Masks.positions(p.valid()), null), paddedHistories(prompts, pad), g,
+                    listener);
+        }
+    }
+
+    /** The rows as the model sees them (left-padded with {@code pad}): the n-gram history of each prompt. */
+    static List<long[]> paddedHistories(List<long[]> prompts, long pad) {
+        int longest = prompts.stream().mapToInt(r -> r.length).max().orElse(0);
+        List<long[]> h = new ArrayList<>();
+        for (long[] p : prompts) {
+            long[] row = new long[longest];
+            Arrays.fill(row, 0, longest - p.length, pad);
+            System.arraycopy(p, 0, row, longest - p.length, p.length);
+            h.add(row);
+        }
+        return h;
+    }
+
+    /**
+     * Beam search over id prompts (left-padded, as {@link #generate(List, GenerationConfig, TokenListener)}),
+     * with each prompt's best score.
+     */
+    public BeamSearch.Result beamSearch(List<long[]> prompts, GenerationConfig g) {
+        if (prompts.isEmpty()) return new BeamSearch.Result(List.of(), new float[0]);
+        checkIds(prompts);
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            long pad = Math.max(model.config().padTokenId(), 0);
+            LeftPadded p = leftPad(prompts, pad);
+            return BeamSearch.run(model, new Prefill(model.embed(p.ids()), p.valid(), Masks.positions(p.valid()), null), paddedHistories(prompts, pad), g);
         }
     }
 
@@ -69,8 +114,19 @@ public final class Generator {
         return new LeftPadded(Tensors.longs(ids).view(b, longest), Tensors.longs(valid).view(b, longest).to(ScalarType.Bool));
     }
 
-    /** Decodes from prepared prompt embeddings. */
+    /** Decodes from prepared prompt embeddings (their n-gram history starts empty: there are no ids). */
     public List<long[]> generate(Prefill prefill, GenerationConfig g, TokenListener listener) {
+        return generate(prefill, null, g, listener);
+    }
+
+    /**
+     * Decodes from prepared prompt embeddings; with more than one beam by {@link BeamSearch} (the
+     * listener then hears nothing: a beam's tokens are not final until the search ends).
+     *
+     * @param histories per row, the prompt ids the no-repeat n-gram rule looks back on, or null for none
+     */
+    public List<long[]> generate(Prefill prefill, List<long[]> histories, GenerationConfig g, TokenListener listener) {
+        if (g.numBeams() > 1) return BeamSearch.run(model, prefill, histories, g).tokens();
         int b = (int) prefill.embeds().size(0);
         long promptLen = prefill.embeds().size(1);
         List<List<Long>> out = new ArrayList<>();
@@ -89,7 +145,14 @@ public final class Generator {
                     long t = embeds.size(1), past = cache.length();
                     Tensor mask = Masks.causal(keyValid, t, past);
                     LlamaModel.Output o = model.forward(new LlamaModel.Input(embeds, positions, mask, cache, prefill.hook(), false));
-                    next = Sampler.next(o.logits().narrow(1, t - 1, 1).squeeze(1), g);       // (B)
+                    Tensor last = o.logits().narrow(1, t - 1, 1).squeeze(1);                 // (B, V)
+                    if (DecodingRules.active(g, eos(g), step)) {
+                        last = last.to(ScalarType.Float).contiguous();
+                        List<long[]> h = new ArrayList<>();
+                        for (int r = 0; r < b; r++) h.add(history(histories == null ? null : histories.get(r), out.get(r)));
+                        DecodingRules.apply(last, h, step, g, eos(g));
+                    }
+                    next = Sampler.next(last, g);                                             // (B)
                     scope.detach(next.retainReference());
                 }
                 long[] chosen = Tensors.toLongs(next);
@@ -120,6 +183,20 @@ public final class Generator {
         List<long[]> result = new ArrayList<>();
         for (int r = 0; r < b; r++) result.add(trimStop(out.get(r), g));
         return result;
+    }
+
+    /** The ids that end a row under {@code g}. */
+    List<Integer> eos(GenerationConfig g) {
+        return g.stopAtEos() ? model.config().eosTokenIds() : List.of();
+    }
+
+    /** A row's prompt ids (or none) followed by its generated tokens. */
+    static long[] history(long[] prompt, List<Long> generated) {
+        int p = prompt == null ? 0 : prompt.length;
+        long[] h = new long[p + generated.size()];
+        if (p > 0) System.arraycopy(prompt, 0, h, 0, p);
+        for (int i = 0; i < generated.size(); i++) h[p + i] = generated.get(i);
+        return h;
     }
 
     private void checkIds(List<long[]> prompts) {

@@ -1,5 +1,6 @@
 package io.vladapt.nn;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -70,6 +71,37 @@ public final class KvCache implements AutoCloseable {
         keys[layer].narrow(2, length, t).copy_(k);
         values[layer].narrow(2, length, t).copy_(v);
         return new Tensor[] {keys[layer].narrow(2, 0, length + t), values[layer].narrow(2, 0, length + t)};
+    }
+
+    /**
+     * Rows {@code rows} of the cache, in that order (beam search: a prompt's rows copied to its beams,
+     * then each step the beams' rows follow the hypotheses they continue). Only the filled positions
+     * are copied; a new row count gets new buffers of the same capacity.
+     *
+     * @param rows (B') int64 indices into the current rows
+     */
+    public void reorder(Tensor rows) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor idx = Tensors.onDeviceOf(rows, keys[0]);                                  // (B')
+            long n = idx.size(0);
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = reorder(keys[i], idx, n);
+                values[i] = reorder(values[i], idx, n);
+            }
+        }
+    }
+
+    private Tensor reorder(Tensor buf, Tensor idx, long n) {
+        Tensor filled = buf.narrow(2, 0, length).index_select(0, idx);                      // (B', Hkv, length, hd)
+        if (n == buf.size(0)) {
+            buf.narrow(2, 0, length).copy_(filled);
+            return buf;
+        }
+        Tensor grown = Tensors.zerosLike(buf.scalar_type(), buf, n, buf.size(1), capacity, buf.size(3));  // (B', Hkv, capacity, hd)
+        grown.narrow(2, 0, length).copy_(filled);
+        grown.retainReference();
+        buf.releaseReference();
+        return grown;
     }
 
     /** Called once per forward pass, after every layer appended its chunk. */

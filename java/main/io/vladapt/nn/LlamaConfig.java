@@ -40,6 +40,13 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
                 padTokenId, dtype);
     }
 
+    /** The same config with other ids ending generation. */
+    public LlamaConfig withEosTokenIds(List<Integer> eos) {
+        return new LlamaConfig(vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
+                rmsNormEps, ropeTheta, ropeScaling, maxPositions, tieWordEmbeddings, attentionBias, bosTokenId, eos,
+                padTokenId, dtype);
+    }
+
     /** The same config without RoPE scaling. */
     public LlamaConfig withoutRopeScaling() {
         return new LlamaConfig(vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,

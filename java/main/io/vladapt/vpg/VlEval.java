@@ -20,8 +20,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * Zero-shot style evaluation of a VL model: captions generated from BOS alone and scored with
  * CIDEr-D against the references; VQA answers generated after "Question: {q} Answer:" (no BOS, see {@link VlDataset#vqaPromptIds}) and scored with
- * the official VQA accuracy. Greedy decoding (the paper uses beam 5: documented deviation), captions
- * up to 30 tokens, answers up to 10.
+ * the official VQA accuracy. Decoding follows {@link VlDecoding#paper()} unless told otherwise (beam 5;
+ * captions 8-30 new tokens, answers 1-10 with length penalty -1).
  */
 public final class VlEval {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,10 +38,15 @@ public final class VlEval {
 
     private VlEval() {}
 
+    /** With the paper's decoding ({@link VlDecoding#paper()}). */
     public static Scores run(VlModel m, Tensor features, VlDataset d, int batch) {
+        return run(m, features, d, batch, VlDecoding.paper());
+    }
+
+    public static Scores run(VlModel m, Tensor features, VlDataset d, int batch, VlDecoding decoding) {
         Map<String, String> caps = new LinkedHashMap<>(), answers = new LinkedHashMap<>();
         double cider = Double.NaN, vqa = Double.NaN;
-        GenerationConfig gc = GenerationConfig.greedy(30), ga = GenerationConfig.greedy(10);
+        GenerationConfig gc = decoding.captions(), ga = decoding.vqa();
         List<VlDataset.EvalImage> imgs = d.evalImages();
         for (int at = 0; at < imgs.size(); at += batch) {
             List<VlDataset.EvalImage> part = imgs.subList(at, Math.min(imgs.size(), at + batch));
@@ -73,12 +78,17 @@ public final class VlEval {
         }
     }
 
-    /** COCO-format caption results and VQA-format answers with the scores, one JSON file. */
+    /** COCO-format caption results and VQA-format answers with the scores, one JSON file (the paper's decoding). */
     public static void write(Scores s, Path json) throws IOException {
+        write(s, VlDecoding.paper(), json);
+    }
+
+    /** COCO-format caption results and VQA-format answers with the scores and the decoding that made them, one JSON file. */
+    public static void write(Scores s, VlDecoding decoding, Path json) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("cider", s.cider());
         root.put("vqa_accuracy", s.vqa());
-        root.put("decoding", "greedy; captions <= 30 tokens from BOS; answers <= 10 tokens after 'Question: {q} Answer:'");
+        root.put("decoding", decoding.describe());
         ArrayNode caps = root.putArray("captions");
         s.captions().forEach((id, c) -> caps.addObject().put("image_id", Long.parseLong(id)).put("caption", c));
         ArrayNode ans = root.putArray("answers");

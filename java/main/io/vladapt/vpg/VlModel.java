@@ -89,32 +89,40 @@ public final class VlModel {
     }
 
     /**
-     * Greedy (or sampled) continuations of {@code [soft prompts] prompt} per image, prompts of
-     * different lengths left-padded in front of the soft prompts.
+     * Continuations of {@code [soft prompts] prompt} per image (greedy, sampled or beam search, as
+     * {@code g} says), prompts of different lengths left-padded in front of the soft prompts.
      */
     public List<long[]> generate(Tensor features, List<long[]> prompts, GenerationConfig g) {
         try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
             Tensor soft = softPrompts(features, false);                             // (B, Q, d)
-            int b = prompts.size(), q = (int) soft.size(1);
-            int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
-            long pad = Math.max(0, tokenizer.padId());
-            TensorVector rows = new TensorVector();
-            long[] valid = new long[b * (q + longest)];
-            for (int r = 0; r < b; r++) {
-                long[] p = prompts.get(r);
-                int off = longest - p.length;
-                long[] padded = new long[longest];
-                Arrays.fill(padded, 0, off, pad);
-                System.arraycopy(p, 0, padded, off, p.length);
-                Tensor e = llm.embed(Tensors.longs(padded));                       // (L, d)
-                rows.push_back(torch.cat(new TensorVector(e.narrow(0, 0, off), soft.get(r).to(e.scalar_type()), e.narrow(0, off, p.length)), 0));
-                Arrays.fill(valid, r * (q + longest) + off, (r + 1) * (q + longest), 1);
-            }
-            Tensor keyValid = Tensors.longs(valid).view(b, q + longest).to(ScalarType.Bool);
-            Tensor embeds = torch.stack(rows, 0);                                  // (B, P, d)
-            return new Generator(llm, ids -> tokenizer.decode(ids)).generate(new Generator.Prefill(embeds, keyValid, Masks.positions(keyValid), null),
-                    g, null);
+            return new Generator(llm, ids -> tokenizer.decode(ids)).generate(prefill(llm, soft, prompts, Math.max(0, tokenizer.padId())), g, null);
         }
+    }
+
+    /**
+     * The LLM input of a batch: per row {@code [padding][soft prompts][prompt ids]} as embeddings,
+     * padding on the left (its keys masked), RoPE positions from each row's first soft prompt.
+     *
+     * @param soft (B, Q, d) soft prompts
+     */
+    public static Generator.Prefill prefill(LlamaModel llm, Tensor soft, List<long[]> prompts, long pad) {
+        int b = prompts.size(), q = (int) soft.size(1);
+        int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+        TensorVector rows = new TensorVector();
+        long[] valid = new long[b * (q + longest)];
+        for (int r = 0; r < b; r++) {
+            long[] p = prompts.get(r);
+            int off = longest - p.length;
+            long[] padded = new long[longest];
+            Arrays.fill(padded, 0, off, pad);
+            System.arraycopy(p, 0, padded, off, p.length);
+            Tensor e = llm.embed(Tensors.longs(padded));                           // (L, d)
+            rows.push_back(torch.cat(new TensorVector(e.narrow(0, 0, off), soft.get(r).to(e.scalar_type()), e.narrow(0, off, p.length)), 0));
+            Arrays.fill(valid, r * (q + longest) + off, (r + 1) * (q + longest), 1);
+        }
+        Tensor keyValid = Tensors.longs(valid).view(b, q + longest).to(ScalarType.Bool);  // (B, P)
+        Tensor embeds = torch.stack(rows, 0);                                      // (B, P, d)
+        return new Generator.Prefill(embeds, keyValid, Masks.positions(keyValid), null);
     }
 
     /** One line each for the VPG and the projector: shapes and parameter counts (for logs). */

@@ -67,13 +67,13 @@ public final class VlRun {
     public static Result train(FrozenLlm llm, Path vpgDir, Supplier<Vpg> freshVpg, Path projectorDir, long seed, Tensor features, VlDataset d,
                                Path out, TrainConfig tc, VpgTask.Part part, Predicate<List<Trainer.EvalRecord>> stop, boolean resume,
                                String label, PrintStream log) throws IOException {
-        return train(llm, vpgDir, freshVpg, projectorDir, seed, features, d, out, tc, part, stop, resume, label, log, null);
+        return train(llm, vpgDir, freshVpg, projectorDir, seed, features, d, out, tc, part, stop, resume, label, log, VlDecoding.paper(), null);
     }
 
-    /** As above, telling {@code listener} (may be null) each epoch's scores. */
+    /** As above, evaluating every epoch with {@code decoding} and telling {@code listener} (may be null) each epoch's scores. */
     public static Result train(FrozenLlm llm, Path vpgDir, Supplier<Vpg> freshVpg, Path projectorDir, long seed, Tensor features, VlDataset d,
                                Path out, TrainConfig tc, VpgTask.Part part, Predicate<List<Trainer.EvalRecord>> stop, boolean resume,
-                               String label, PrintStream log, EpochListener listener) throws IOException {
+                               String label, PrintStream log, VlDecoding decoding, EpochListener listener) throws IOException {
         try (Vpg vpg = vpgDir == null ? freshVpg.get() : Vpgs.load(vpgDir);
              Projector proj = projectorDir == null ? Projector.random(vpg.width(), llm.id(), seed) : Projector.load(projectorDir)) {
             VlModel m = new VlModel(llm.lm(), llm.tok(), vpg, proj);
@@ -81,7 +81,7 @@ public final class VlRun {
             if (!tc.quiet()) log.printf("%n%s: %d examples x %d epochs; %s%n", label, ex.size(), tc.epochs(), String.join("; ", m.describe()));
             else log.printf("  %s ...%n", label);
             Trainer tr = new Trainer(new VpgTask(m, features, ex, part), tc).withEpochEval(e -> {
-                Map<String, Double> scores = VlEval.run(m, features, d, 64).asMap();
+                Map<String, Double> scores = VlEval.run(m, features, d, 64, decoding).asMap();
                 if (listener != null) listener.onEpoch(e, tc.epochs(), scores);
                 return scores;
             });
@@ -90,7 +90,7 @@ public final class VlRun {
             if (io.vladapt.train.DataParallel.leader()) {   // under `vladapt launch`, rank 0 writes
                 vpg.save(out.resolve("vpg"));
                 proj.save(out.resolve("projector"));
-                VlEval.write(VlEval.run(m, features, d, 64), out.resolve("eval.json"));
+                VlEval.write(VlEval.run(m, features, d, 64, decoding), decoding, out.resolve("eval.json"));
             }
             return of(tr.evals(), (long) metrics.size() * tc.effectiveBatch());
         }

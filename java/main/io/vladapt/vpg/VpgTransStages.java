@@ -41,8 +41,10 @@ public final class VpgTransStages {
      *
      * @param features (N_images, ...) the ViT features the stage's VPG reads ({@link VitFeatures}), one row per {@code data} image
      * @param listener gets each epoch's scores (may be null)
+     * @param decoding how every evaluation decodes ({@link VlDecoding#paper()}: beam 5 with the paper's lengths)
      */
-    public record Context(VlDataset data, Tensor features, boolean resume, boolean quiet, PrintStream log, StageListener listener) {}
+    public record Context(VlDataset data, Tensor features, boolean resume, boolean quiet, PrintStream log, StageListener listener,
+                          VlDecoding decoding) {}
 
     /** Receives each epoch's scores of every training stage. */
     @FunctionalInterface
@@ -167,7 +169,7 @@ public final class VpgTransStages {
     /** Scores a VPG and projector on the target LLM without training (e.g. right after fusion). */
     public static VlEval.Scores evaluate(Context c, FrozenLlm t, Path vpg, Path projector) throws IOException {
         try (Vpg v = Vpgs.load(vpg); Projector p = Projector.load(projector)) {
-            return VlEval.run(new VlModel(t.lm(), t.tok(), v, p), c.features(), c.data(), 64);
+            return VlEval.run(new VlModel(t.lm(), t.tok(), v, p), c.features(), c.data(), 64, c.decoding());
         }
     }
 
@@ -191,7 +193,7 @@ public final class VpgTransStages {
         long vpgSeed = tc.seed() + 50;
         VlRun.EpochListener l = c.listener() == null ? null : (e, n, scores) -> c.listener().onEpoch(stage, e, n, scores);
         VlRun.Result r = VlRun.train(llm, init.folder(), () -> init.fresh(vpgSeed), projectorDir, projectorSeed, c.features(), c.data(), out, tc, part,
-                stop, c.resume(), label, c.log(), l);
+                stop, c.resume(), label, c.log(), c.decoding(), l);
         ObjectNode m = marker(stage, spec);
         m.put("samples", r.samples());
         m.put("epochs", r.cider().size());

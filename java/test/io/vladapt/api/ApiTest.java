@@ -84,6 +84,34 @@ class ApiTest {
         assertEquals(api, cli, "API vs vladapt mma chat");
     }
 
+    /** Beam search: the API's whole-answer path, MmaInference (eval) and mma chat agree; streaming it is refused. */
+    @Test
+    void beamSearchEqualsTheEvalPathAndTheCli() throws Exception {
+        String prompt = "what is in the picture";
+        Sampling beams = Sampling.greedy(12).withBeams(3, 1.0).withMinTokens(2);
+        String api = lavin.generate(new ChatRequest(prompt, ImageInput.of(image), beams, null)).text();
+        String apiText = lavin.generate(new ChatRequest(prompt, null, beams, null)).text();
+        try (Backbones b = Backbones.load(t.llm, t.vit, "float32", 0); MmaModel m = LavinAdapters.open(b, t.adapter, AdapterShape.LAVIN);
+             MmaInference inf = new MmaInference(m, false); PointerScope s = new PointerScope()) {
+            Tensor px = Preprocess.LAVIN.pipeline(b.vit().config().imageSize()).load(image);
+            String text = TEMPLATE.replace("{prompt}", prompt);
+            List<String> got = inf.answer(List.of(new MmaInference.Prompt(text, px), new MmaInference.Prompt(text, null)),
+                    GenerationConfig.beams(3, 1.0, 2, 12), null);
+            assertEquals(got.get(0), api, "API vs MmaInference, with image");
+            assertEquals(got.get(1), apiText, "API vs MmaInference, text only");
+        }
+        String cli = runCli("mma", "chat", "--lm", t.llm.toString(), "--vit", t.vit.toString(), "--adapter", t.adapter.toString(),
+                "--image", image.toString(), "--prompt", prompt, "--temperature", "0", "--max-new-tokens", "12", "--beams", "3",
+                "--min-new-tokens", "2", "--length-penalty", "1", "--dtype", "float32");
+        assertEquals(api, cli, "API vs vladapt mma chat --beams 3");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> lavin.stream(new ChatRequest(prompt, null, beams, null)));
+        assertTrue(e.getMessage().contains("cannot stream"), e.getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Sampling.greedy(4).withBeams(2, 1).withStop(List.of("x"))).getMessage()
+                .contains("stop strings"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Sampling(4, 0.7, 1, 0, 1, List.of()).withBeams(2, 1)).getMessage()
+                .contains("temperature 0"));
+    }
+
     static String runCli(String... args) {
         PrintStream old = System.out;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();

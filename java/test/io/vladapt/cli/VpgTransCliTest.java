@@ -168,6 +168,30 @@ class VpgTransCliTest {
         assertTrue(none.err().contains("tfs needs exactly one of --vpg"), none.err());
     }
 
+    /** The decoding flags reach the per-epoch evaluation and eval.json; bad values end in one line, exit 2. */
+    @Test
+    void decodingFlagsReachTheEvaluation() throws Exception {
+        List<String> a = new ArrayList<>(List.of("vpgtrans", "tfs", "--data", tmp.resolve("data").toString(), "--vit", tmp.resolve("vit").toString(),
+                "--llm", tmp.resolve("small").toString(), "--out", tmp.resolve("beams").toString(), "--epochs", "2", "--batch", "8", "--lr", "1e-3",
+                "--threads", "1", "--quiet", "--beams", "3", "--max-new-tokens", "5", "--no-repeat-ngram", "2", "--length-penalty", "0.5",
+                "--qformer-config", tmp.resolve("qformer_config.json").toString()));
+        Run r = vladapt(a.toArray(new String[0]));
+        assertEquals(0, r.code(), r.err());
+        String json = Files.readString(tmp.resolve("beams/eval.json"));
+        assertTrue(json.contains("captions from BOS: beam 3, length penalty 0.5, 5-5 new tokens, no repeated 2-grams"), json);
+        assertTrue(json.contains("beam 3, length penalty 0.5, 1-5 new tokens, no repeated 2-grams"), json);
+        a.set(a.indexOf("--beams") + 1, "0");
+        Run zero = vladapt(a.toArray(new String[0]));
+        assertEquals(2, zero.code(), zero.err());
+        assertEquals("vladapt tfs: beams must be >= 1, got 0", zero.err().strip());
+        a.set(a.indexOf("--beams") + 1, "2");
+        a.addAll(List.of("--min-new-tokens", "6"));
+        Run minMax = vladapt(a.toArray(new String[0]));
+        assertEquals(2, minMax.code(), minMax.err());
+        assertTrue(minMax.err().contains("min new tokens (6) must not exceed max new tokens (5)") && !minMax.err().strip().contains("\n"),
+                minMax.err());
+    }
+
     @Test
     void mismatchedPartsFailBeforeTraining() throws Exception {
         // a converter fitted small -> large used to fuse a projector of the large model: named, exit 2

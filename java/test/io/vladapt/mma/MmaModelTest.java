@@ -100,6 +100,27 @@ class MmaModelTest {
         }
     }
 
+    /**
+     * Beam search on a mixed batch: each prompt's beams run with that prompt's routing weights (the
+     * row hook), so the unmerged answers equal the merged ones (no hook at all) and each prompt's
+     * answer in the batch equals its answer alone.
+     */
+    @Test
+    void beamSearchKeepsEachPromptsRoutingAcrossItsBeams() {
+        try (TinyMma t = new TinyMma(false, 3); PointerScope scope = new PointerScope();
+             MmaInference plain = new MmaInference(t.model, false); MmaInference merged = new MmaInference(t.model, true)) {
+            List<MmaInference.Prompt> prompts = List.of(new MmaInference.Prompt("which colour is the circle", t.image(7)),
+                    new MmaInference.Prompt("the answer is", null), new MmaInference.Prompt("two stars and a square", t.image(8)));
+            GenerationConfig g = GenerationConfig.beams(3, 1.0, 2, 10).withNoRepeatNgram(3);
+            List<long[]> a = plain.generate(prompts, g, null), b = merged.generate(prompts, g, null);
+            for (int i = 0; i < prompts.size(); i++) {
+                assertArrayEquals(a.get(i), b.get(i), "prompt " + i + ": unmerged = merged");
+                assertArrayEquals(a.get(i), plain.generate(List.of(prompts.get(i)), g, null).get(0), "prompt " + i + ": batch = alone");
+                assertTrue(a.get(i).length >= 2, "min new tokens");
+            }
+        }
+    }
+
     @Test
     void vitRoutingIsPerSampleUnlessLavinsCompatibilitySwitchIsOn() {
         for (boolean compat : new boolean[] {false, true}) {
