@@ -36,8 +36,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>The prompt runs once per prompt; its KV cache rows are then copied to the prompt's beams, and
  * after each step the cache's rows are reordered (index_select on the batch dim) to follow the
- * hypotheses the beams continue, so no prefix is ever recomputed. Every prompt's beams keep
- * decoding until the whole batch is done (as in transformers; done prompts' hypotheses no longer change).
+ * hypotheses the beams continue, so no prefix is ever recomputed. A prompt that is done leaves the
+ * batch (its cache rows, mask, positions and adapter-state rows are dropped in the same index_select):
+ * transformers keeps decoding its beams, but its hypotheses can no longer change, so the tokens are
+ * the same (the parity cases include prompts that leave early).
  */
 public final class BeamSearch {
     /** Per prompt, the best hypothesis' new tokens (EOS not included) and its score. */
@@ -55,7 +57,7 @@ public final class BeamSearch {
      *                  tokens (the left-padded prompt for id prompts), or null for none
      */
     public static Result run(LlamaModel model, Generator.Prefill prefill, List<long[]> histories, GenerationConfig g) {
-        int b = (int) prefill.embeds().size(0), k = g.numBeams(), n = b * k;
+        int b = (int) prefill.embeds().size(0), k = g.numBeams(), n = b * k;   // n: rows (beams) in the batch now
         long promptLen = prefill.embeds().size(1);
         int maxNew = g.maxNewTokens();
         if (maxNew == 0) {
@@ -99,78 +101,106 @@ public final class BeamSearch {
                 nextPos = pos.narrow(1, promptLen - 1, 1).add(new Scalar(1)).index_select(0, Tensors.onDeviceOf(rows, pos));  // (B*K, 1)
                 for (Tensor t : new Tensor[] {logits, keyValid, nextPos}) scope.detach(t.retainReference());
             }
+            int[] alive = new int[b];                                   // the prompts still searching, in row order
+            for (int i = 0; i < b; i++) alive[i] = i;
             for (int step = 0; ; step++) {
                 int len = step + 1;                                                             // new tokens once this step's is added
+                int a = alive.length;
+                n = a * k;
                 float[] vals;
                 long[] idx;
                 try (PointerScope scope = new PointerScope()) {
-                    Tensor logp = torch.log_softmax(logits, -1, new org.bytedeco.pytorch.ScalarTypeOptional());  // (B*K, V)
+                    Tensor logp = torch.log_softmax(logits, -1, new org.bytedeco.pytorch.ScalarTypeOptional());  // (A*K, V)
                     if (DecodingRules.active(g, eos, step)) {
                         List<long[]> h = new ArrayList<>();
-                        for (int r = 0; r < n; r++) h.add(concat(histories == null ? null : histories.get(r / k), gen[r]));
+                        for (int r = 0; r < n; r++) h.add(concat(histories == null ? null : histories.get(alive[r / k]), gen[r]));
                         DecodingRules.apply(logp, h, step, g, eos);
                     }
-                    Tensor total = logp.add(Tensors.onDeviceOf(Tensors.floats(running), logp).view(n, 1)).view(b, k * vocab);  // (B, K*V)
-                    T_TensorTensor_T top = torch.topk(total, keep, -1, true, true);             // (B, keep) each
+                    Tensor total = logp.add(Tensors.onDeviceOf(Tensors.floats(running), logp).view(n, 1)).view(a, k * vocab);  // (A, K*V)
+                    T_TensorTensor_T top = torch.topk(total, keep, -1, true, true);             // (A, keep) each
                     vals = Tensors.toFloats(top.get0());
                     idx = Tensors.toLongs(top.get1());
                 }
                 long[] src = new long[n], tok = new long[n];
                 float[] nextRunning = new float[n];
                 boolean allHit = true;
-                for (int i = 0; i < b; i++) {
+                float divisor = (float) Math.pow(len, g.lengthPenalty());
+                for (int j = 0; j < a; j++) {
+                    int i = alive[j];
                     Integer[] order = new Integer[keep];
                     float[] adjusted = new float[keep];
-                    boolean[] hit = new boolean[keep];
                     List<Hyp> fresh = new ArrayList<>();
                     boolean full = g.earlyStopping() == GenerationConfig.EarlyStopping.TRUE && finished.get(i).size() == k;
-                    float divisor = (float) Math.pow(len, g.lengthPenalty());
                     for (int c = 0; c < keep; c++) {
-                        int at = i * keep + c;
+                        int at = j * keep + c;
                         long t = idx[at] % vocab;
-                        int beam = i * k + (int) (idx[at] / vocab);
-                        hit[c] = eos.contains((int) t) || len >= maxNew;
-                        allHit &= hit[c];
-                        adjusted[c] = hit[c] ? vals[at] + DEAD : vals[at];
+                        int beam = j * k + (int) (idx[at] / vocab);
+                        boolean hit = eos.contains((int) t) || len >= maxNew;
+                        allHit &= hit;
+                        adjusted[c] = hit ? vals[at] + DEAD : vals[at];
                         order[c] = c;
-                        if (hit[c] && c < k && open[i] && !full) fresh.add(new Hyp(append(gen[beam], t), vals[at] / divisor));
+                        if (hit && c < k && open[i] && !full) fresh.add(new Hyp(append(gen[beam], t), vals[at] / divisor));
                     }
                     addHypotheses(finished.get(i), fresh, k);
                     // the K best unfinished candidates continue (stable: the earlier candidate first on a tie)
                     Arrays.sort(order, Comparator.comparingDouble((Integer c) -> -adjusted[c]));
                     for (int m = 0; m < k; m++) {
-                        int c = order[m], at = i * keep + c;
-                        src[i * k + m] = i * k + idx[at] / vocab;
-                        tok[i * k + m] = idx[at] % vocab;
-                        nextRunning[i * k + m] = adjusted[c];
+                        int c = order[m], at = j * keep + c;
+                        src[j * k + m] = j * k + idx[at] / vocab;
+                        tok[j * k + m] = idx[at] % vocab;
+                        nextRunning[j * k + m] = adjusted[c];
                     }
                 }
-                long[][] nextGen = new long[n][];
-                for (int r = 0; r < n; r++) nextGen[r] = append(gen[(int) src[r]], tok[r]);
-                gen = nextGen;
-                running = nextRunning;
-                // is a prompt done? (transformers' _check_early_stop_heuristic and _beam_search_has_unfinished_sequences)
-                boolean anyOpen = false, allFull = true;
+                // is a prompt done? (transformers' _check_early_stop_heuristic); a done prompt's hypotheses can no
+                // longer change, so its beams leave the batch (transformers keeps decoding them, to no effect)
                 long hypothetical = g.earlyStopping() == GenerationConfig.EarlyStopping.NEVER && g.lengthPenalty() > 0 ? maxNew : len;
                 float div = (float) Math.pow(hypothetical, g.lengthPenalty());
-                for (int i = 0; i < b; i++) {
+                List<Integer> staying = new ArrayList<>();
+                for (int j = 0; j < a; j++) {
+                    int i = alive[j];
                     List<Hyp> f = finished.get(i);
-                    if (f.size() == k) open[i] &= running[i * k] / div > f.get(k - 1).score();
-                    anyOpen |= open[i];
-                    allFull &= f.size() == k;
+                    if (f.size() == k) open[i] &= nextRunning[j * k] / div > f.get(k - 1).score();
+                    boolean full = g.earlyStopping() == GenerationConfig.EarlyStopping.TRUE && f.size() == k;
+                    if (open[i] && !full) staying.add(j);
                 }
-                boolean exhausted = allFull && g.earlyStopping() == GenerationConfig.EarlyStopping.TRUE;
-                if (!anyOpen || exhausted || allHit) break;
+                if (staying.isEmpty() || allHit) break;
+                int a2 = staying.size();
+                long[] rows = new long[a2 * k], nextTok = new long[a2 * k];
+                long[][] nextGen = new long[a2 * k][];
+                float[] keptRunning = new float[a2 * k];
+                int[] nextAlive = new int[a2];
+                for (int q = 0; q < a2; q++) {
+                    int j = staying.get(q);
+                    nextAlive[q] = alive[j];
+                    for (int m = 0; m < k; m++) {
+                        int from = j * k + m, to = q * k + m;
+                        rows[to] = src[from];
+                        nextTok[to] = tok[from];
+                        nextGen[to] = append(gen[(int) src[from]], tok[from]);
+                        keptRunning[to] = nextRunning[from];
+                    }
+                }
+                gen = nextGen;
+                running = keptRunning;
+                int n2 = a2 * k;
+                if (n2 != n && hook != null) {                      // made in the search's scope: it serves the next steps
+                    long[] prompts = new long[n2];
+                    for (int r = 0; r < n2; r++) prompts[r] = nextAlive[r / k];
+                    hook = prefill.rowHook().forRows(Tensors.longs(prompts));
+                }
                 try (PointerScope scope = new PointerScope()) {
-                    boolean moved = false;
-                    for (int r = 0; r < n && !moved; r++) moved = src[r] != r;
-                    if (moved) cache.reorder(Tensors.longs(src));                               // rows follow their hypotheses
-                    Tensor embeds = model.embed(Tensors.longs(tok).view(n, 1));                  // (B*K, 1, d)
-                    Tensor grown = torch.cat(new TensorVector(keyValid, Tensors.onDeviceOf(Tensors.full(ScalarType.Bool, 1, n, 1), keyValid)), 1);  // (B*K, P+len)
-                    Tensor mask = Masks.causal(grown, 1, cache.length());                       // (B*K, 1, 1, P+len)
-                    LlamaModel.Output o = model.forward(new LlamaModel.Input(embeds, nextPos, mask, cache, hook, false));
-                    Tensor next = o.logits().select(1, 0).to(ScalarType.Float);                 // (B*K, V)
-                    Tensor pos = nextPos.add(new Scalar(1));                                     // (B*K, 1)
+                    boolean moved = n2 != n;
+                    for (int r = 0; r < n2 && !moved; r++) moved = rows[r] != r;
+                    Tensor sel = Tensors.longs(rows);                                           // (A'*K) rows of the last step's batch
+                    if (moved) cache.reorder(sel);                                              // rows follow their hypotheses
+                    Tensor kv = n2 == n ? keyValid : keyValid.index_select(0, Tensors.onDeviceOf(sel, keyValid));  // (A'*K, P+len-1)
+                    Tensor np = n2 == n ? nextPos : nextPos.index_select(0, Tensors.onDeviceOf(sel, nextPos));       // (A'*K, 1)
+                    Tensor embeds = model.embed(Tensors.longs(nextTok).view(n2, 1));            // (A'*K, 1, d)
+                    Tensor grown = torch.cat(new TensorVector(kv, Tensors.onDeviceOf(Tensors.full(ScalarType.Bool, 1, n2, 1), kv)), 1);  // (A'*K, P+len)
+                    Tensor mask = Masks.causal(grown, 1, cache.length());                       // (A'*K, 1, 1, P+len)
+                    LlamaModel.Output o = model.forward(new LlamaModel.Input(embeds, np, mask, cache, hook, false));
+                    Tensor next = o.logits().select(1, 0).to(ScalarType.Float);                 // (A'*K, V)
+                    Tensor pos = np.add(new Scalar(1));                                          // (A'*K, 1)
                     logits.releaseReference();
                     keyValid.releaseReference();
                     nextPos.releaseReference();
@@ -179,6 +209,7 @@ public final class BeamSearch {
                     nextPos = pos;
                     for (Tensor t : new Tensor[] {logits, keyValid, nextPos}) scope.detach(t.retainReference());
                 }
+                alive = nextAlive;
             }
             logits.releaseReference();
             keyValid.releaseReference();

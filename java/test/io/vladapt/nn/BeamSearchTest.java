@@ -109,6 +109,46 @@ class BeamSearchTest {
         assertTrue(cases >= 21, cases + " cases");
     }
 
+    /**
+     * Per-row adapter state follows the beams, also when finished prompts leave the batch: a hook that
+     * adds each prompt's own vector before attention gives every prompt of a batch its answer alone.
+     * EOS ids come from the hooked greedy answers of the first two prompts, so that they finish early
+     * (early stopping: once 5 hypotheses finished) while the last one runs on.
+     */
+    @Test
+    void rowStateFollowsTheBeamsWhenPromptsLeave() {
+        List<long[]> prompts = List.of(new long[] {12, 99, 7, 250, 31, 64, 5}, new long[] {140, 33, 18}, new long[] {77, 201, 9, 45, 160});
+        try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+            long d = model.config().hiddenSize();
+            Tensor bias = org.bytedeco.pytorch.global.torch.randn(new long[] {prompts.size(), d}, Tensors.options(ScalarType.Float))
+                    .mul(new org.bytedeco.pytorch.Scalar(0.5));                                  // (B, d) one vector per prompt
+            List<long[]> greedy = run(model, prompts, bias, GenerationConfig.greedy(6).ignoringEos(), false);
+            try (LlamaModel m = withEos(model, List.of((int) greedy.get(0)[2], (int) greedy.get(1)[1]))) {
+                GenerationConfig g = GenerationConfig.beams(5, 1.0, 0, 12).withEarlyStopping(GenerationConfig.EarlyStopping.TRUE);
+                List<long[]> batch = run(m, prompts, bias, g, true), plain = new Generator(m, null).generate(prompts, g, null);
+                boolean changed = false;
+                for (int r = 0; r < prompts.size(); r++) {
+                    List<long[]> alone = run(m, List.of(prompts.get(r)), bias.narrow(0, r, 1), g, true);
+                    assertArrayEquals(alone.get(0), batch.get(r), "prompt " + r + ": batch = alone");
+                    changed |= !java.util.Arrays.equals(batch.get(r), plain.get(r));
+                }
+                assertTrue(batch.get(0).length < 12 && batch.get(1).length < 12, "the first prompts finish early");
+                assertTrue(changed, "the hook changes the answers");
+            }
+        }
+    }
+
+    private static List<long[]> run(LlamaModel m, List<long[]> prompts, Tensor bias, GenerationConfig g, boolean beams) {
+        Generator.LeftPadded p = Generator.leftPad(prompts, 0);
+        Generator.RowHook rows = r -> {
+            Tensor b = bias.index_select(0, r).unsqueeze(1);                                     // (B', 1, d)
+            return (layer, normed) -> normed.add(b);
+        };
+        Generator.Prefill pre = new Generator.Prefill(m.embed(p.ids()), p.valid(), Masks.positions(p.valid()),
+                rows.forRows(Tensors.longs(java.util.stream.LongStream.range(0, prompts.size()).toArray())), rows);
+        return beams ? BeamSearch.run(m, pre, Generator.paddedHistories(prompts, 0), g).tokens() : new Generator(m, null).generate(pre, g, null);
+    }
+
     @Test
     void oneBeamIsGreedyOnEveryFixtureLlama() {
         for (String name : new String[] {"llama-tied-gqa", "llama-llama3-gqa", "llama-meta"}) {
