@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -103,45 +104,55 @@ public final class VpgTransfer implements AutoCloseable {
      * @param quantizeLlm weight-only quantisation of every frozen LLM's projections (null: dense, or as a pre-quantised folder stores them)
      * @param quantizeVit the same for the ViT (null: dense)
      * @param decoding   how every evaluation decodes
+     * @param dtype      the frozen backbones' dtype (see {@link #dtype(String)}; default "auto")
      */
     public record Options(Preprocess preprocess, boolean resume, boolean quiet, PrintStream log, Listener listener, Integer threads,
-                          QuantScheme quantizeLlm, QuantScheme quantizeVit, VlDecoding decoding) {
+                          QuantScheme quantizeLlm, QuantScheme quantizeVit, VlDecoding decoding, String dtype) {
         public static Options defaults() {
-            return new Options(Preprocess.CLIP, false, false, System.out, null, null, null, null, VlDecoding.paper());
+            return new Options(Preprocess.CLIP, false, false, System.out, null, null, null, null, VlDecoding.paper(), "auto");
         }
 
         public Options preprocess(Preprocess p) {
-            return new Options(p, resume, quiet, log, listener, threads, quantizeLlm, quantizeVit, decoding);
+            return new Options(p, resume, quiet, log, listener, threads, quantizeLlm, quantizeVit, decoding, dtype);
         }
 
         public Options resume(boolean r) {
-            return new Options(preprocess, r, quiet, log, listener, threads, quantizeLlm, quantizeVit, decoding);
+            return new Options(preprocess, r, quiet, log, listener, threads, quantizeLlm, quantizeVit, decoding, dtype);
         }
 
         public Options quiet(boolean q) {
-            return new Options(preprocess, resume, q, log, listener, threads, quantizeLlm, quantizeVit, decoding);
+            return new Options(preprocess, resume, q, log, listener, threads, quantizeLlm, quantizeVit, decoding, dtype);
         }
 
         public Options log(PrintStream l) {
-            return new Options(preprocess, resume, quiet, l, listener, threads, quantizeLlm, quantizeVit, decoding);
+            return new Options(preprocess, resume, quiet, l, listener, threads, quantizeLlm, quantizeVit, decoding, dtype);
         }
 
         public Options listener(Listener l) {
-            return new Options(preprocess, resume, quiet, log, l, threads, quantizeLlm, quantizeVit, decoding);
+            return new Options(preprocess, resume, quiet, log, l, threads, quantizeLlm, quantizeVit, decoding, dtype);
         }
 
         public Options threads(Integer t) {
-            return new Options(preprocess, resume, quiet, log, listener, t, quantizeLlm, quantizeVit, decoding);
+            return new Options(preprocess, resume, quiet, log, listener, t, quantizeLlm, quantizeVit, decoding, dtype);
         }
 
         /** Weight-only quantisation of the frozen LLMs' and the ViT's projections as they load (null: dense). */
         public Options quantize(QuantScheme llm, QuantScheme vit) {
-            return new Options(preprocess, resume, quiet, log, listener, threads, llm, vit, decoding);
+            return new Options(preprocess, resume, quiet, log, listener, threads, llm, vit, decoding, dtype);
         }
 
         /** How evaluations decode (default {@link VlDecoding#paper()}: beam 5, captions 8-30 new tokens, VQA 1-10 with length penalty -1). */
         public Options decoding(VlDecoding d) {
-            return new Options(preprocess, resume, quiet, log, listener, threads, quantizeLlm, quantizeVit, d);
+            return new Options(preprocess, resume, quiet, log, listener, threads, quantizeLlm, quantizeVit, d, dtype);
+        }
+
+        /**
+         * The frozen LLMs' and ViT's dtype: "auto" (bfloat16 where the CPU multiplies it natively, else float32),
+         * "float32", "bfloat16" or "float16". The VPG, projector and converter train in float32 either way.
+         */
+        public Options dtype(String d) {
+            Backbones.dtype(d, "cpu");                                       // a bad name is refused here, in one line
+            return new Options(preprocess, resume, quiet, log, listener, threads, quantizeLlm, quantizeVit, decoding, d);
         }
     }
 
@@ -304,9 +315,9 @@ public final class VpgTransfer implements AutoCloseable {
         return data;
     }
 
-    /** The frozen ViT (loaded on first use, float32). */
+    /** The frozen ViT (loaded on first use, in the session's dtype). */
     public ClipVisionModel vit() {
-        if (vit == null) vit = ClipLoader.load(vitDir, ScalarType.Float, "cpu", 0, o.quantizeVit());
+        if (vit == null) vit = ClipLoader.load(vitDir, dtype(), "cpu", 0, o.quantizeVit());
         return vit;
     }
 
@@ -319,10 +330,24 @@ public final class VpgTransfer implements AutoCloseable {
         Tensor f = features.get(key);
         if (f != null) return f;
         try (Vpg probe = vpgDir != null ? Vpgs.load(vpgDir) : init.fresh(0)) {
-            f = VitFeatures.compute(vit(), o.preprocess().pipeline(vit().config().imageSize()), dataset().images(), probe, 64);
+            // the VPG reads float32 (its weights are float32 masters); a bf16 ViT's features are cast once, here
+            Tensor computed = VitFeatures.compute(vit(), o.preprocess().pipeline(vit().config().imageSize()), dataset().images(), probe, 64);
+            if (io.vladapt.ext.OpCheck.dtype(computed) == ScalarType.Float) {
+                f = computed;
+            } else {
+                try (PointerScope scope = new PointerScope()) {
+                    f = computed.to(ScalarType.Float);
+                    scope.detach(f.retainReference());                       // owned by the session, like computed was
+                }
+                computed.releaseReference();
+            }
         }
         features.put(key, f);
         return f;
+    }
+
+    private ScalarType dtype() {
+        return Backbones.dtype(o.dtype(), "cpu");
     }
 
     private VpgTransStages.Context context(String key, Path vpgDir, VpgInit init) throws IOException {
@@ -333,7 +358,7 @@ public final class VpgTransfer implements AutoCloseable {
 
     /** A frozen LLM folder, loaded once per session. */
     private FrozenLlm llm(Path dir) {
-        return llms.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> FrozenLlm.load(d, d.getFileName().toString(), o.quantizeLlm()));
+        return llms.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> FrozenLlm.load(d, d.getFileName().toString(), o.quantizeLlm(), dtype()));
     }
 
     private static boolean sameTokenizer(Path a, Path b) throws IOException {

@@ -95,6 +95,11 @@ final class VpgTransCommand implements Runnable {
         @Option(names = "--out", required = true, description = "converter folder to write (converter.safetensors + converter_config.json)")
         Path out;
 
+        @Option(names = "--dtype", defaultValue = "auto", description = "the frozen LLMs' (and ViT's) dtype: auto (bfloat16 where the CPU "
+                + "multiplies it natively, else float32), float32, bfloat16, float16; VPG, projector and converter train in float32 "
+                + "(default: ${DEFAULT-VALUE})")
+        String dtype;
+
         @Option(names = "--threads")
         Integer threads;
 
@@ -106,7 +111,7 @@ final class VpgTransCommand implements Runnable {
                 return 0;
             }
             VpgTransfer.Converter c = new VpgTransfer.Converter(pairing, lr, batch, epochs != null ? epochs : 0, seed);
-            try (VpgTransfer vt = VpgTransfer.open(data.files(), null, VpgTransfer.Options.defaults())) {
+            try (VpgTransfer vt = VpgTransfer.open(data.files(), null, VpgTransfer.Options.defaults().dtype(dtype))) {
                 VpgTransfer.ConverterFit f = vt.fitConverter(src, tgt, c, out);
                 System.out.printf("%s: %,d token pairs from %d captions (%d dropped), final 1 - cos %.4f -> %s%n", f.pairing(), f.pairs(), f.captions(),
                         f.dropped(), f.finalLoss(), out);
@@ -195,6 +200,11 @@ final class VpgTransCommand implements Runnable {
         @Option(names = "--quiet")
         boolean quiet;
 
+        @Option(names = "--dtype", defaultValue = "auto", description = "the frozen LLMs' (and ViT's) dtype: auto (bfloat16 where the CPU "
+                + "multiplies it natively, else float32), float32, bfloat16, float16; VPG, projector and converter train in float32 "
+                + "(default: ${DEFAULT-VALUE})")
+        String dtype;
+
         @Mixin
         QuantizeOptions quantize = new QuantizeOptions();
 
@@ -209,7 +219,7 @@ final class VpgTransCommand implements Runnable {
         int run(Stage stage) throws Exception {
             CliNatives.load(threads);
             VpgTransfer.Options o = VpgTransfer.Options.defaults().preprocess(Preprocess.parse(preprocess)).resume(resume).quiet(quiet)
-                    .quantize(quantize.llm(), quantize.vit()).decoding(decoding.vl());
+                    .quantize(quantize.llm(), quantize.vit()).decoding(decoding.vl()).dtype(dtype);
             if (!quiet) System.out.println("evaluation decoding: " + o.decoding().describe());
             try (VpgTransfer vt = VpgTransfer.open(data.files(), vit, o)) {
                 VpgTransfer.Curve r = stage.run(vt);

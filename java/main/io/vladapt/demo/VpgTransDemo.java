@@ -139,7 +139,8 @@ public final class VpgTransDemo {
         Map<String, Row> table = new LinkedHashMap<>();
         Map<String, List<Curve>> curves = new LinkedHashMap<>();
         // the demo's ViT was pretrained on squashed 32-px scenes: its own (LaVIN-style) preprocessing, not CLIP's crop
-        VpgTransfer.Options vo = VpgTransfer.Options.defaults().preprocess(Preprocess.LAVIN).resume(true).quiet(o.quiet()).log(out);
+        VpgTransfer.Options vo = VpgTransfer.Options.defaults().preprocess(Preprocess.LAVIN).resume(true).quiet(o.quiet()).log(out)
+                .dtype("float32");                                               // the demo's table is a float32 result on every CPU
         try (VpgTransfer vt = VpgTransfer.open(files(data), o.dir().resolve("vit"), vo)) {
             VlDataset d = vt.dataset();
             out.printf("%ndata: %d training captions, %d training questions; evaluation: %d images (CIDEr-D), %d questions (VQA accuracy)%n",

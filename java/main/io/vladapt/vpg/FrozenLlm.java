@@ -15,7 +15,15 @@ public record FrozenLlm(LlamaModel lm, TextTokenizer tok, LlmIdentity id) implem
 
     /** With its projections quantised as they load ({@code quantize}, null: dense unless the folder is pre-quantised). */
     public static FrozenLlm load(Path dir, String name, io.vladapt.quant.QuantScheme quantize) {
-        LlamaModel lm = LlamaLoader.load(dir, ScalarType.Float, "cpu", quantize);
+        return load(dir, name, quantize, ScalarType.Float);
+    }
+
+    /**
+     * With its weights in {@code dtype} (bfloat16 / float16: the frozen LLM computes in it; the VPG, projector
+     * and converter stay float32 and soft prompts are cast at the LLM's input).
+     */
+    public static FrozenLlm load(Path dir, String name, io.vladapt.quant.QuantScheme quantize, ScalarType dtype) {
+        LlamaModel lm = LlamaLoader.load(dir, dtype, "cpu", quantize);
         lm.params().asMap().values().forEach(p -> p.set_requires_grad(false));
         return new FrozenLlm(lm, TextTokenizer.load(dir), LlmIdentity.of(name, lm));
     }

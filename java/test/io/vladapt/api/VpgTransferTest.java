@@ -187,4 +187,35 @@ class VpgTransferTest {
             assertTrue(Trainer.checkpoints(tmp.resolve("wrong/train")).isEmpty());
         }
     }
+
+    /**
+     * Issue 10 for VPGTrans: every stage with the frozen LLMs and ViT in bf16 (VPG, projector and converter
+     * float32), from the same seed as a float32 session: the first step's loss within 2% of float32's, the
+     * stage-1 projector stays float32, and the chain's scores are finite.
+     */
+    @Test
+    void everyStageRunsWithBf16Backbones() throws Exception {
+        Path small = tmp.resolve("small"), large = tmp.resolve("large"), runs = tmp.resolve("bf16");
+        Recipe r = recipe(5).withEpochs(2);
+        try (VpgTransfer f32 = VpgTransfer.open(files, tmp.resolve("vit"), quiet().dtype("float32"));
+             VpgTransfer bf16 = VpgTransfer.open(files, tmp.resolve("vit"), quiet().dtype("bfloat16"))) {
+            assertEquals(org.bytedeco.pytorch.global.torch.ScalarType.BFloat16, bf16.vit().dtype());
+            f32.tfs(small, VpgInit.random(QF, -1), r, runs.resolve("source-f32"));
+            VpgTransfer.Curve source = bf16.tfs(small, VpgInit.random(QF, -1), r, runs.resolve("source"));
+            double a = losses(runs.resolve("source-f32")).get(0), b = losses(runs.resolve("source")).get(0);
+            assertTrue(Math.abs(a - b) / a < 0.02, "first-step loss bf16 " + b + " vs float32 " + a);
+            bf16.fitConverter(small, large, VpgTransfer.Converter.official().captionsPerBatch(8).epochs(2), runs.resolve("conv"));
+            bf16.fuse(runs.resolve("conv"), runs.resolve("source/projector"), large, runs.resolve("fused"));
+            VpgTransfer.Curve s1 = bf16.stage1(large, runs.resolve("source/vpg"), runs.resolve("fused"), r, runs.resolve("s1"));
+            VpgTransfer.Curve s2 = bf16.stage2(large, runs.resolve("s1"), r, runs.resolve("s2"));
+            for (VpgTransfer.Curve c : List.of(source, s1, s2)) {
+                for (double x : c.cider()) assertTrue(Double.isFinite(x) && x >= 0, c.toString());
+                for (double x : c.vqa()) assertTrue(Double.isFinite(x) && x >= 0, c.toString());
+            }
+            try (io.vladapt.vpg.Projector p = io.vladapt.vpg.Projector.load(runs.resolve("s1/projector"))) {
+                p.params().asMap().values().forEach(t -> assertEquals(org.bytedeco.pytorch.global.torch.ScalarType.Float, io.vladapt.ext.OpCheck.dtype(t)));
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> quiet().dtype("int8"));
+    }
 }
