@@ -76,7 +76,7 @@ class DtypeCliTest {
             for (String merged : new String[] {"--merged", "--temperature=0"}) {
                 ok(mma("eval", dtype, "--adapter", adapter, "--data", sqa.toString(), "--max-new-tokens", "4", "--quiet", merged,
                         "--out", tmp.resolve("eval-" + dtype + merged + ".json").toString()));
-                ok(mma("chat", dtype, "--adapter", adapter, "--image", sqa.resolve("images").resolve(firstImage()).toString(),
+                ok(mma("chat", dtype, "--adapter", adapter, "--image", firstImage(sqa).toString(),
                         "--prompt", "What is in the picture?", "--max-new-tokens", "4", merged));
             }
             ok(mma("forward", dtype, "--adapter", adapter, "--prompt", "Question: which colour?\nResponse:", "--out",
@@ -87,9 +87,10 @@ class DtypeCliTest {
         }
     }
 
-    private static String firstImage() {
+    /** The first PNG under a synthetic ScienceQA's images/ folder. */
+    static Path firstImage(Path sqa) {
         try (var s = Files.walk(sqa.resolve("images"))) {
-            return sqa.resolve("images").relativize(s.filter(p -> p.toString().endsWith(".png")).findFirst().orElseThrow()).toString();
+            return s.filter(p -> p.toString().endsWith(".png")).findFirst().orElseThrow();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -108,7 +108,7 @@ class QuantizeCliTest {
                 ok(mma("eval", lm, scheme, "--adapter", adapter, "--data", sqa.toString(), "--max-new-tokens", "4", "--quiet", merged,
                         "--out", json.toString()));
                 answers[i++] = outputs(json);
-                ok(mma("chat", lm, scheme, "--adapter", adapter, "--image", sqa.resolve("images").resolve(firstImage()).toString(),
+                ok(mma("chat", lm, scheme, "--adapter", adapter, "--image", DtypeCliTest.firstImage(sqa).toString(),
                         "--prompt", "What is in the picture?", "--max-new-tokens", "4", merged));
             }
             // --merged cannot fold into quantised weights: its answers are the unmerged ones
@@ -129,14 +129,6 @@ class QuantizeCliTest {
         root.findValues("output").forEach(n -> out.add(n.asText()));
         assertFalse(out.isEmpty(), "outputs in " + json);
         return String.join("\n", out);
-    }
-
-    private static String firstImage() {
-        try (var s = Files.walk(sqa.resolve("images"))) {
-            return sqa.resolve("images").relativize(s.filter(p -> p.toString().endsWith(".png")).findFirst().orElseThrow()).toString();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     /** `vladapt quantize` writes a compressed-tensors folder; `forward` on it equals `forward --quantize` on the dense one. */
