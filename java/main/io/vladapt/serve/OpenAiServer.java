@@ -116,6 +116,13 @@ public final class OpenAiServer implements AutoCloseable {
                 }
             } catch (HttpError e) {
                 if (e.status == 429) refused.incrementAndGet();
+                // an error found before the body was read (401, 404, 429) leaves it unread; Jetty may then close the
+                // connection under a keep-alive client, whose next request fails with no response: read it first
+                try (InputStream in = Content.Source.asInputStream(req)) {
+                    drain(in, new byte[65536], SWALLOW);
+                } catch (IOException ignored) {
+                    // the client is gone: nothing to keep alive
+                }
                 sendError(res, cb, e);
             } catch (RuntimeException e) {
                 sendError(res, cb, new HttpError(500, null, "internal error: " + e));
